@@ -1,0 +1,125 @@
+# tcpbook — an interactive Jupyter textbook about TCP connection management.
+#
+#   make book    set everything up, then open the book in JupyterLab
+#   make test    set everything up, then run every check (what CI runs)
+#
+# Set-up is automatic and incremental: a virtual environment in .venv, the
+# package installed into it in editable mode with its test tools (re-done only
+# when pyproject.toml changes), and Graphviz's `dot` (plus Chromium for the
+# browser test), installed with apt-get when run as root on Debian/Ubuntu.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip --disable-pip-version-check
+PYTEST := $(PY) -m pytest
+
+NOTEBOOK  ?= notebooks/00-contents.ipynb
+NBVAL_CFG := nbval.cfg
+NBVAL     := --nbval --nbval-current-env --nbval-sanitize-with $(NBVAL_CFG) --nbval-cell-timeout=300
+
+# Programs installed into the venv (jupyter, tcpbook, ...) come first on PATH,
+# for us and for anything the tests start.
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+# Jupyter refuses to start as root unless told it is fine.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: help setup setup-browser book test lint format unit notebooks browser bench clean distclean
+
+help:
+	@echo "tcpbook — an interactive Jupyter textbook about TCP connection management"
+	@echo
+	@echo "  make book       set up, then open the book in JupyterLab"
+	@echo "  make test       set up, then run every check (lint, types, tests, notebooks, browser)"
+	@echo "  make lint       ruff check + mypy --strict on the tcpbook package"
+	@echo "  make format     ruff format + ruff check --fix"
+	@echo "  make unit       pytest tests/ (without the browser test)"
+	@echo "  make notebooks  re-run every notebook and compare with its stored outputs (nbval)"
+	@echo "  make browser    the real-browser test (headless Chromium + JupyterLab)"
+	@echo "  make bench      run the benchmarks (python -m tcpbook.bench)"
+	@echo "  make clean      remove caches and build output; make distclean also removes .venv"
+
+# ----------------------------------------------------------------- set-up
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "tcpbook needs Python 3.10 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1)." >&2; \
+	    echo "Run e.g. 'make PYTHON=python3.11 $(MAKECMDGOALS)'." >&2; exit 1; }
+	@echo "==> creating $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	@echo "==> installing tcpbook and its test tools into $(VENV)"
+	@$(PIP) install -q --upgrade pip
+	@$(PIP) install -q -e '.[test]'
+	@touch $@
+
+setup: $(STAMP)
+	@tools/setup.sh graphviz
+
+setup-browser: $(STAMP)
+	@tools/setup.sh graphviz chromium
+
+# ----------------------------------------------------------------- the book
+
+book: setup
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) $(NOTEBOOK)
+
+# ----------------------------------------------------------------- checks
+
+# Runs every check even when an earlier one fails, then fails if any did.
+test: setup-browser
+	@failed=""; passed=0; \
+	for step in lint unit notebooks browser; do \
+	  echo; echo "==> make $$step"; \
+	  if $(MAKE) --no-print-directory $$step; then passed=$$((passed + 1)); \
+	  else failed="$$failed $$step"; fi; \
+	done; \
+	echo; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; fi; \
+	nfail=$$(wc -w <<< "$$failed"); \
+	echo "checks: $$passed passed, $$nfail failed"; \
+	[ -z "$$failed" ]
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy --strict -p tcpbook
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# pytest exits 5 when it collected nothing: that is a failure here, with a reason.
+unit: setup
+	@$(PYTEST) -m "not browser" tests/; rc=$$?; \
+	[ $$rc -ne 5 ] || echo "error: pytest collected no tests in tests/" >&2; \
+	exit $$rc
+
+notebooks: setup
+	@$(PYTEST) $(NBVAL) notebooks/; rc=$$?; \
+	[ $$rc -ne 5 ] || echo "error: nbval collected no notebook cells in notebooks/" >&2; \
+	exit $$rc
+
+browser: setup-browser
+	@$(PYTEST) -m browser tests/; rc=$$?; \
+	[ $$rc -ne 5 ] || echo "error: no test marked 'browser' found in tests/" >&2; \
+	exit $$rc
+
+bench: setup
+	$(PY) -m tcpbook.bench
+
+# ----------------------------------------------------------------- cleaning
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+	  | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV)
