@@ -87,9 +87,12 @@ test: setup-browser
 	echo "checks: $$passed passed, $$nfail failed"; \
 	[ -z "$$failed" ]
 
+# Both linters always run, so one report shows every problem.
 lint: setup
-	$(PY) -m ruff check .
-	$(PY) -m mypy --strict -p tcpbook
+	@rc=0; \
+	echo "$(PY) -m ruff check ."; $(PY) -m ruff check . || rc=1; \
+	echo "$(PY) -m mypy --strict -p tcpbook"; $(PY) -m mypy --strict -p tcpbook || rc=1; \
+	exit $$rc
 
 format: setup
 	$(PY) -m ruff format .
