@@ -60,16 +60,30 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PIP) install -q -e '.[test]'
 	@touch $@
 
+# An editable install made before tcpbook/__init__.py existed maps tcpbook as a
+# namespace package and would keep ignoring __init__.py: re-install in that case.
+# (-I: look at the installed mapping, not at ./tcpbook through the current directory.)
+FIX_EDITABLE = if [ -f tcpbook/__init__.py ] && ! $(PY) -I -c \
+	  'import importlib.util as u, sys; s = u.find_spec("tcpbook"); sys.exit(s is None or s.origin is None)'; \
+	then echo "==> re-installing tcpbook in editable mode (its package layout changed)"; \
+	  $(PIP) install -q --no-deps -e . ; fi
+
 setup: $(STAMP)
+	@$(FIX_EDITABLE)
 	@tools/setup.sh graphviz
 
 setup-browser: $(STAMP)
+	@$(FIX_EDITABLE)
 	@tools/setup.sh graphviz chromium
 
 # ----------------------------------------------------------------- the book
 
+# Serves the repository root (as Binder does) and opens the contents notebook;
+# extra options go in JUPYTER_ARGS, e.g. make book JUPYTER_ARGS="--port=9999 --no-browser".
+JUPYTER_ARGS ?=
 book: setup
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) $(NOTEBOOK)
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. \
+	  --LabApp.default_url=/lab/tree/$(NOTEBOOK) $(JUPYTER_ARGS)
 
 # ----------------------------------------------------------------- checks
 
