@@ -1,0 +1,641 @@
+"""One TCP endpoint, sans-IO: user calls and segments in, segments and timer requests out.
+
+There is no clock and no socket here. Each call appends what the endpoint wants done to
+``self.out`` (segments to send, timers to start or cancel, state changes, errors the application
+sees); the simulator (or a notebook, or the packetdrill runner) drains it. Every state change
+goes through :meth:`Endpoint._goto`, which refuses any move that is not a row of
+:data:`tcpbook.states.TRANSITIONS`.
+
+Event processing follows RFC 9293 section 3.10; where the RFC leaves a choice the Linux kernel's
+behaviour is used and the docstring says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from .errors import IllegalCall
+from .states import SYNCHRONIZED, State, allowed
+
+S = State
+
+INITIAL_RTO = 1.0  # RFC 6298 section 2.1
+MAX_RTO = 120.0  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows a maximum of at least 60 s
+SYN_RETRIES = 6  # Linux net.ipv4.tcp_syn_retries
+SYNACK_RETRIES = 5  # Linux net.ipv4.tcp_synack_retries
+RETRIES2 = 15  # Linux net.ipv4.tcp_retries2 (RFC 9293 3.8.3 R2 asks for at least 100 s)
+ORPHAN_RETRIES = 8  # Linux net.ipv4.tcp_orphan_retries = 0 means 8
+WINDOW = 65535  # fixed receive window; flow control is outside the book's scope
+
+SEQ_MOD = 1 << 32
+
+# Flag order used everywhere (and on the wire in tcpdump's notation S, F, R, P, .).
+FLAG_ORDER = ("SYN", "FIN", "RST", "PSH", "ACK")
+
+TimerName = Literal["retransmit", "time_wait", "fin_wait_2"]
+
+
+class Segment(NamedTuple):
+    """What travels between endpoints: flags, numbers and a payload length (no payload bytes)."""
+
+    flags: tuple[str, ...]
+    seq: int
+    ack: int | None
+    len: int = 0
+    retransmission: bool = False
+
+    @property
+    def syn(self) -> bool:
+        return "SYN" in self.flags
+
+    @property
+    def fin(self) -> bool:
+        return "FIN" in self.flags
+
+    @property
+    def rst(self) -> bool:
+        return "RST" in self.flags
+
+    @property
+    def has_ack(self) -> bool:
+        return "ACK" in self.flags
+
+    @property
+    def seg_len(self) -> int:
+        """SEG.LEN of RFC 9293: payload plus one for SYN and one for FIN."""
+        return self.len + ("SYN" in self.flags) + ("FIN" in self.flags)
+
+
+class Send(NamedTuple):
+    segment: Segment
+
+
+class StartTimer(NamedTuple):
+    timer: TimerName
+    delay: float
+
+
+class CancelTimer(NamedTuple):
+    timer: TimerName
+
+
+class Change(NamedTuple):
+    src: State
+    dst: State
+    cause: str
+
+
+class AppError(NamedTuple):
+    error: str
+
+
+class Received(NamedTuple):
+    """Payload or end-of-file handed to the application (``length`` 0 means EOF)."""
+
+    length: int
+
+
+Output = Send | StartTimer | CancelTimer | Change | AppError | Received
+
+
+def seq_lt(a: int, b: int) -> bool:
+    """a < b in 32-bit sequence space (RFC 9293 section 3.4)."""
+    return 0 < (b - a) % SEQ_MOD < SEQ_MOD // 2
+
+
+def seq_le(a: int, b: int) -> bool:
+    return a == b or seq_lt(a, b)
+
+
+def reset_for(seg: Segment) -> Segment | None:
+    """The RST that answers ``seg`` when no connection wants it (RFC 9293 section 3.10.7.1).
+
+    ACK off: ``<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>``; ACK on: ``<SEQ=SEG.ACK><CTL=RST>``.
+    A RST is never answered.
+    """
+    if seg.rst:
+        return None
+    if seg.has_ack:
+        return Segment(("RST",), seg.ack or 0, None)
+    return Segment(("RST", "ACK"), 0, (seg.seq + seg.seg_len) % SEQ_MOD)
+
+
+def _bare_ack(seg: Segment) -> bool:
+    """A segment with nothing in it but an ACK.
+
+    RFC 9293 answers an unacceptable segment with an ACK; answered with an ACK in turn, two
+    desynchronized endpoints would trade ACKs for ever (an "ACK storm"). RFC 5961 section 5 asks
+    for throttling and Linux rate-limits these replies; tcpbook never answers a bare ACK with one.
+    """
+    return seg.flags == ("ACK",) and seg.len == 0
+
+
+@dataclass
+class Config:
+    """Per-endpoint knobs; the defaults are Linux's where the RFC leaves a choice."""
+
+    rto: float = INITIAL_RTO
+    max_rto: float = MAX_RTO
+    syn_retries: int = SYN_RETRIES
+    synack_retries: int = SYNACK_RETRIES
+    retries2: int = RETRIES2
+    orphan_retries: int = ORPHAN_RETRIES
+    msl: float = 30.0  # Linux: TIME_WAIT is fixed at 60 s = 2 x 30 s; RFC 9293 says 2 minutes
+    fin_timeout: float | None = None
+    rfc1337: bool = False
+    skip_time_wait: bool = False
+    auto_read: bool = True
+    close_on_eof: bool = False
+
+
+class Endpoint:
+    """A transmission control block (RFC 9293 section 3.3.1) and the rules that move it."""
+
+    def __init__(self, iss: int = 1000, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.state = S.CLOSED
+        self.iss = iss % SEQ_MOD
+        self.irs = 0
+        self.snd_una = self.iss
+        self.snd_nxt = self.iss
+        self.rcv_nxt = 0
+        self.fin_seq: int | None = None  # sequence number of our FIN once it is queued
+        self.passive = False  # reached SYN_RECEIVED from LISTEN
+        self.orphaned = False  # the application called close(): nobody reads any more
+        self.write_closed = False  # our FIN is queued or sent
+        self.unread = 0  # bytes received that the application has not read
+        self.pending = 0  # bytes the application wrote before the connection opened
+        self.fin_pending = False  # close()/shutdown() called before the SYN was acknowledged
+        self.unacked: list[Segment] = []  # retransmission queue, oldest first
+        self.retries = 0
+        self.rto = self.config.rto
+        self.timers: set[str] = set()
+        self.out: list[Output] = []
+
+    # -- outputs -----------------------------------------------------------------------------
+
+    def drain(self) -> list[Output]:
+        """Hand over (and forget) everything the endpoint asked for since the last drain."""
+        out, self.out = self.out, []
+        return out
+
+    def _goto(self, dst: State, cause: str) -> None:
+        src = self.state
+        if not allowed(src, cause, dst):
+            raise AssertionError(f"no table row {src} --{cause}--> {dst}")
+        self.state = dst
+        self.out.append(Change(src, dst, cause))
+        if dst is S.CLOSED:
+            for name in sorted(self.timers):
+                self._cancel(name)  # type: ignore[arg-type]
+            self.unacked.clear()
+        elif dst is S.TIME_WAIT:
+            self._cancel("retransmit")
+            self._cancel("fin_wait_2")
+            self.unacked.clear()
+            if self.config.skip_time_wait:
+                self._goto(S.CLOSED, "skip TIME_WAIT")
+            else:
+                self._start("time_wait", 2 * self.config.msl)
+        elif dst is S.FIN_WAIT_2 and self.orphaned and self.config.fin_timeout is not None:
+            self._start("fin_wait_2", self.config.fin_timeout)
+
+    def _start(self, name: TimerName, delay: float) -> None:
+        """Start (or restart) a timer that fires ``delay`` seconds from now."""
+        self.timers.add(name)
+        self.out.append(StartTimer(name, delay))
+
+    def _cancel(self, name: TimerName) -> None:
+        if name in self.timers:
+            self.timers.discard(name)
+            self.out.append(CancelTimer(name))
+
+    def _emit(self, flags: tuple[str, ...], seq: int, length: int = 0) -> Segment:
+        ack = self.rcv_nxt if "ACK" in flags else None
+        seg = Segment(flags, seq % SEQ_MOD, ack, length)
+        self.out.append(Send(seg))
+        return seg
+
+    def _send_ack(self) -> None:
+        self._emit(("ACK",), self.snd_nxt)
+
+    def _send_reset(self) -> None:
+        """RST,ACK at SND.NXT, as Linux sends on abort (RFC 9293 3.10.5)."""
+        self._emit(("RST", "ACK"), self.snd_nxt)
+
+    def _transmit(self, flags: tuple[str, ...], length: int = 0) -> None:
+        """Send a segment that takes sequence space and keep it until it is acknowledged."""
+        seg = self._emit(flags, self.snd_nxt, length)
+        self.snd_nxt = (self.snd_nxt + seg.seg_len) % SEQ_MOD
+        self.unacked.append(seg)
+        if "retransmit" not in self.timers:
+            self._start("retransmit", self.rto)
+
+    def _error(self, error: str) -> None:
+        if not self.orphaned:
+            self.out.append(AppError(error))
+
+    # -- user calls (RFC 9293 section 3.10.1 to 3.10.5) -----------------------------------
+
+    def listen(self) -> None:
+        """Passive OPEN."""
+        if self.state is not S.CLOSED:
+            raise IllegalCall(f"listen: connection already exists (state {self.state})")
+        self.passive = True
+        self._goto(S.LISTEN, "passive OPEN")
+
+    def connect(self) -> None:
+        """Active OPEN: send SYN."""
+        if self.state is not S.CLOSED:
+            raise IllegalCall(f"connect: connection already exists (state {self.state})")
+        self.passive = False
+        self._goto(S.SYN_SENT, "active OPEN")
+        self._transmit(("SYN",))
+
+    def send(self, length: int) -> None:
+        """SEND ``length`` bytes (one segment; segmentation is outside the book's scope)."""
+        if length < 1:
+            raise IllegalCall(f"send: length must be a positive number of bytes, got {length}")
+        st = self.state
+        if st is S.LISTEN:
+            self.passive = False
+            self._goto(S.SYN_SENT, "SEND")
+            self._transmit(("SYN",))
+            self.pending += length
+        elif st in (S.SYN_SENT, S.SYN_RECEIVED):
+            self.pending += length
+        elif st in (S.ESTABLISHED, S.CLOSE_WAIT) and not self.write_closed:
+            self._transmit(("PSH", "ACK"), length)
+        elif st is S.CLOSED:
+            raise IllegalCall("send: connection does not exist (state CLOSED)")
+        else:
+            raise IllegalCall(f"send: connection closing (state {st})")
+
+    def read(self) -> int:
+        """The application reads everything received so far; returns the byte count."""
+        got, self.unread = self.unread, 0
+        return got
+
+    def close(self) -> None:
+        """CLOSE: the application is done with the socket (RFC 9293 3.10.4).
+
+        With unread data Linux sends RST instead of FIN (RFC 2525 section 2.17).
+        """
+        st = self.state
+        if st is S.CLOSED:
+            raise IllegalCall("close: connection does not exist (state CLOSED)")
+        if st in (S.LISTEN, S.SYN_SENT):
+            self._goto(S.CLOSED, "CLOSE")
+            return
+        if self.unread and st in (S.ESTABLISHED, S.CLOSE_WAIT):
+            self.orphaned = True
+            self._send_reset()
+            self._goto(S.CLOSED, "CLOSE with unread data")
+            return
+        already = self.write_closed
+        self.orphaned = True
+        if already:
+            # After shutdown(): the FIN is already queued; close only orphans the socket.
+            if st is S.FIN_WAIT_2 and self.config.fin_timeout is not None:
+                self._start("fin_wait_2", self.config.fin_timeout)
+            return
+        self._shutdown_write()
+
+    def shutdown(self) -> None:
+        """shutdown(SHUT_WR): send FIN but keep receiving (half-close)."""
+        st = self.state
+        if st in (S.CLOSED, S.LISTEN, S.SYN_SENT):
+            raise IllegalCall(f"shutdown: socket is not connected (state {st})")
+        if self.write_closed:
+            return
+        self._shutdown_write()
+
+    def _shutdown_write(self) -> None:
+        st = self.state
+        self.write_closed = True
+        if st is S.SYN_RECEIVED and self.pending == 0:
+            # RFC 9293 3.10.4: with nothing queued, send FIN at once and enter FIN_WAIT_1.
+            self.fin_seq = self.snd_nxt
+            self._goto(S.FIN_WAIT_1, "CLOSE")
+            self._transmit(("FIN", "ACK"))
+        elif st is S.SYN_RECEIVED:
+            self.fin_pending = True  # queued behind the data until ESTABLISHED
+        elif st is S.ESTABLISHED:
+            self.fin_seq = self.snd_nxt
+            self._goto(S.FIN_WAIT_1, "CLOSE")
+            self._transmit(("FIN", "ACK"))
+        elif st is S.CLOSE_WAIT:
+            self.fin_seq = self.snd_nxt
+            self._goto(S.LAST_ACK, "CLOSE")
+            self._transmit(("FIN", "ACK"))
+        else:
+            self.write_closed = False
+            raise IllegalCall(f"close: connection closing (state {st})")
+
+    def abort(self) -> None:
+        """ABORT (SO_LINGER with a zero timeout): RST if synchronized, then CLOSED (3.10.5)."""
+        st = self.state
+        if st is S.CLOSED:
+            raise IllegalCall("abort: connection does not exist (state CLOSED)")
+        self.orphaned = True
+        if st in (S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
+            self._send_reset()
+        self._goto(S.CLOSED, "ABORT")
+
+    def vanish(self) -> None:
+        """The host crashes or is unplugged: the connection is gone and nothing is sent."""
+        if self.state is not S.CLOSED:
+            self.orphaned = True
+            self._goto(S.CLOSED, "host vanishes")
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def timer_fired(self, name: TimerName) -> None:
+        """A timer the endpoint started has run out (RFC 9293 section 3.10.8)."""
+        if name not in self.timers:
+            return
+        self.timers.discard(name)
+        if name == "time_wait":
+            self._goto(S.CLOSED, "timeout 2MSL")
+        elif name == "fin_wait_2":
+            self._goto(S.CLOSED, "timeout FIN_WAIT_2")
+        else:
+            self._retransmit()
+
+    def _retransmit(self) -> None:
+        """RFC 6298 section 5.4-5.6: resend the oldest segment, double the RTO, give up at last."""
+        if not self.unacked:
+            return
+        st = self.state
+        cfg = self.config
+        if st is S.SYN_SENT:
+            limit = cfg.syn_retries
+        elif st is S.SYN_RECEIVED:
+            limit = cfg.synack_retries
+        elif self.orphaned:
+            limit = cfg.orphan_retries
+        else:
+            limit = cfg.retries2
+        if self.retries >= limit:
+            # Linux gives up silently: no RST on the wire, ETIMEDOUT for the application.
+            self._error("ETIMEDOUT")
+            self._goto(S.CLOSED, "timeout retransmit")
+            return
+        self.retries += 1
+        self.rto = min(self.rto * 2, cfg.max_rto)
+        head = self.unacked[0]
+        flags = head.flags
+        if head.syn and self.state is S.SYN_RECEIVED:
+            flags = ("SYN", "ACK")
+        ack = self.rcv_nxt if "ACK" in flags else None
+        seg = Segment(flags, head.seq, ack, head.len, retransmission=True)
+        self.out.append(Send(seg))
+        self._start("retransmit", self.rto)
+
+    # -- segment arrives (RFC 9293 section 3.10.7) ------------------------------------------
+
+    def receive(self, seg: Segment) -> None:
+        """Process one incoming segment. The CLOSED case (no TCB) belongs to the host."""
+        st = self.state
+        if st is S.CLOSED:
+            reply = reset_for(seg)
+            if reply is not None:
+                self.out.append(Send(reply))
+        elif st is S.LISTEN:
+            self._in_listen(seg)
+        elif st is S.SYN_SENT:
+            self._in_syn_sent(seg)
+        else:
+            self._in_other(seg)
+
+    def _in_listen(self, seg: Segment) -> None:
+        """RFC 9293 3.10.7.2."""
+        if seg.rst:
+            return
+        if seg.has_ack:
+            self.out.append(Send(Segment(("RST",), seg.ack or 0, None)))
+            return
+        if seg.syn:
+            self.irs = seg.seq
+            self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
+            self.passive = True
+            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._transmit(("SYN", "ACK"))
+
+    def _in_syn_sent(self, seg: Segment) -> None:
+        """RFC 9293 3.10.7.3."""
+        ack_ok = False
+        if seg.has_ack:
+            ack = seg.ack or 0
+            if seq_le(ack, self.iss) or seq_lt(self.snd_nxt, ack):
+                if not seg.rst:
+                    self.out.append(Send(Segment(("RST",), ack, None)))
+                return
+            ack_ok = seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_nxt)
+        if seg.rst:
+            if ack_ok:
+                self._error("ECONNREFUSED")
+                self._goto(S.CLOSED, "rcv RST")
+            return
+        if not seg.syn:
+            return
+        self.irs = seg.seq
+        self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
+        if ack_ok:
+            self._ack_advance(seg.ack or 0)
+            self._goto(S.ESTABLISHED, "rcv SYN,ACK")
+            self._send_ack()
+            self._established()
+        else:
+            # Simultaneous open: answer SYN,ACK carrying our ISS again (3.10.7.3, Figure 8).
+            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._emit(("SYN", "ACK"), self.iss)
+
+    def _acceptable(self, seg: Segment) -> bool:
+        """The sequence-number test of 3.10.7.4 (first check), with a fixed window."""
+        length = seg.seg_len
+        rcv = self.rcv_nxt
+        if length == 0:
+            return seq_le(rcv, seg.seq) and seq_lt(seg.seq, rcv + WINDOW)
+        last = (seg.seq + length - 1) % SEQ_MOD
+        return (seq_le(rcv, seg.seq) and seq_lt(seg.seq, rcv + WINDOW)) or (
+            seq_le(rcv, last) and seq_lt(last, rcv + WINDOW)
+        )
+
+    def _in_other(self, seg: Segment) -> None:
+        """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state."""
+        st = self.state
+        if st is S.TIME_WAIT and seg.fin and not seg.rst:
+            if (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt:
+                # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
+                self._send_ack()
+                self._start("time_wait", 2 * self.config.msl)
+                return
+        if st is S.SYN_RECEIVED and seg.syn and seg.seq == self.irs and not seg.rst:
+            if seg.has_ack and self._ack_in_range(seg.ack):
+                # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
+                self._ack_advance(seg.ack or 0)
+                self._goto(S.ESTABLISHED, "rcv ACK of SYN")
+                self._established()
+            elif not seg.has_ack and self.passive:
+                # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
+                self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
+            return
+        # first: sequence number
+        if not self._acceptable(seg):
+            if not seg.rst and not _bare_ack(seg):
+                self._send_ack()
+            return
+        # second: RST (with RFC 5961 section 3 as adopted by RFC 9293: exact match resets)
+        if seg.rst:
+            if seg.seq != self.rcv_nxt:
+                self._send_ack()  # challenge ACK
+                return
+            self._on_reset()
+            return
+        # fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)
+        if seg.syn:
+            self._send_ack()
+            return
+        # fifth: ACK
+        if not seg.has_ack:
+            return
+        ack = seg.ack or 0
+        fin_acked_now = False
+        if st is S.SYN_RECEIVED:
+            if not self._ack_in_range(ack):
+                self.out.append(Send(Segment(("RST",), ack, None)))
+                return
+            self._ack_advance(ack)
+            self._goto(S.ESTABLISHED, "rcv ACK of SYN")
+            self._established()
+            st = self.state
+        elif seq_lt(self.snd_nxt, ack):
+            if not _bare_ack(seg):
+                self._send_ack()
+            return
+        elif seq_lt(self.snd_una, ack):
+            fin_acked_now = self._ack_advance(ack)
+        if st is S.CLOSING and fin_acked_now:
+            self._goto(S.TIME_WAIT, "rcv ACK of FIN")
+            return
+        elif st is S.LAST_ACK and fin_acked_now:
+            self._goto(S.CLOSED, "rcv ACK of FIN")
+            return
+        elif st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT):
+            return
+        # seventh: segment text
+        st = self.state
+        need_ack = False
+        fin_in_order = seg.fin
+        if seg.len:
+            if seg.seq != self.rcv_nxt:
+                # Out of order or partly old: keep only what starts at RCV.NXT. tcpbook keeps no
+                # reassembly queue; the sender's retransmission fills the gap.
+                overlap = (self.rcv_nxt - seg.seq) % SEQ_MOD
+                if overlap >= seg.len or seq_lt(self.rcv_nxt, seg.seq):
+                    self._send_ack()
+                    return
+                new = seg.len - overlap
+            else:
+                new = seg.len
+            if st in (S.FIN_WAIT_1, S.FIN_WAIT_2) and self.orphaned:
+                # Linux: data for a socket its application has closed is answered with RST.
+                self._send_reset()
+                self._error("ECONNRESET")
+                self._goto(S.CLOSED, "rcv data after CLOSE")
+                return
+            if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+                self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
+                self.out.append(Received(new))
+                if not self.config.auto_read:
+                    self.unread += new
+                need_ack = True
+        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+            fin_in_order = False  # a gap before the FIN: wait for the retransmission
+            need_ack = True
+        # eighth: FIN
+        if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+            self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
+            if st is S.ESTABLISHED:
+                self._goto(S.CLOSE_WAIT, "rcv FIN")
+                self.out.append(Received(0))
+                if self.config.close_on_eof and not self.unread:
+                    # The application closes as soon as it reads EOF: the FIN carries the ACK.
+                    self.close()
+                    return
+            elif st is S.FIN_WAIT_1:
+                if self._fin_acked():
+                    self._goto(S.TIME_WAIT, "rcv FIN,ACK of FIN")
+                else:
+                    self._goto(S.CLOSING, "rcv FIN")
+            else:
+                self._goto(S.TIME_WAIT, "rcv FIN")
+            self._send_ack()
+            return
+        if st is S.FIN_WAIT_1 and self._fin_acked():
+            self._goto(S.FIN_WAIT_2, "rcv ACK of FIN")
+        if need_ack:
+            self._send_ack()
+
+    def _fin_acked(self) -> bool:
+        return self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una)
+
+    def _ack_in_range(self, ack: int | None) -> bool:
+        return ack is not None and seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_nxt)
+
+    def _ack_advance(self, ack: int) -> bool:
+        """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
+        self.snd_una = ack
+        self.unacked = [s for s in self.unacked if seq_lt(ack, (s.seq + s.seg_len) % SEQ_MOD)]
+        self.retries = 0
+        self.rto = self.config.rto
+        if self.unacked:
+            self._start("retransmit", self.rto)
+        else:
+            self._cancel("retransmit")
+        return self.fin_seq is not None and seq_lt(self.fin_seq, ack)
+
+    def _established(self) -> None:
+        """Send what the application queued before the handshake finished."""
+        if self.pending:
+            length, self.pending = self.pending, 0
+            self._transmit(("PSH", "ACK"), length)
+        if self.fin_pending:
+            self.fin_pending = False
+            self._shutdown_write()
+
+    def _on_reset(self) -> None:
+        """An acceptable RST arrived (3.10.7.4 second check)."""
+        st = self.state
+        if st is S.SYN_RECEIVED:
+            if self.passive:
+                self._goto(S.LISTEN, "rcv RST")
+                self.unacked.clear()
+                self._cancel("retransmit")
+            else:
+                self._error("ECONNREFUSED")
+                self._goto(S.CLOSED, "rcv RST")
+            return
+        if st is S.TIME_WAIT and self.config.rfc1337:
+            return  # RFC 1337: ignore RST in TIME_WAIT
+        if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
+            self._error("ECONNRESET")
+        self._goto(S.CLOSED, "rcv RST")
+
+
+__all__ = [
+    "SYNCHRONIZED",
+    "AppError",
+    "CancelTimer",
+    "Change",
+    "Config",
+    "Endpoint",
+    "Output",
+    "Received",
+    "Segment",
+    "Send",
+    "StartTimer",
+    "reset_for",
+]

@@ -1,0 +1,55 @@
+"""The ladder diagram in plain text: what ``python -m tcpbook run`` prints without ``--json``."""
+
+from __future__ import annotations
+
+from .trace import SegmentRecord, Trace
+
+_WIDTH = 44  # columns between the two time lines
+
+
+def _arrow(seg: SegmentRecord) -> str:
+    label = seg.label
+    if seg.retransmission:
+        label += " (rtx)"
+    if seg.duplicate_of is not None:
+        label += f" (copy of #{seg.duplicate_of})"
+    if seg.fate == "dropped":
+        end = " X lost"
+    elif seg.fate == "expired":
+        end = " X expired (MSL)"
+    elif seg.fate == "in-flight":
+        end = " ... in flight"
+    else:
+        when = f"@{seg.arrived:g}"
+        if seg.delivered_to is None:
+            when += " no connection"
+        elif seg.delivered_to != seg.conn:
+            when += f" into connection {seg.delivered_to}!"
+        end = f" {when}"
+    body = f" {label} "
+    if seg.src == "A":
+        text = f"-{body}".ljust(_WIDTH - 1, "-") + ">"
+    else:
+        text = "<" + f"{body}-".rjust(_WIDTH - 1, "-")
+    return f"#{seg.id:<3} {text}{end}"
+
+
+def text_ladder(trace: Trace) -> str:
+    """One line per segment and per state change, in time order."""
+    events: list[tuple[float, int, int, str]] = []
+    for order, seg in enumerate(trace.segments):
+        events.append((seg.sent, 1, order, _arrow(seg)))
+    for order, tr in enumerate(trace.transitions):
+        pad = "" if tr.endpoint == "A" else " " * (_WIDTH + 5)
+        events.append((tr.t, 0, order, f"{pad}{tr.endpoint}: {tr.src} -> {tr.dst}  ({tr.cause})"))
+    for order, err in enumerate(trace.errors):
+        events.append((err.t, 2, order, f"{err.endpoint}: application sees {err.error}"))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    params = trace.params
+    head = [
+        f"scenario {trace.scenario}: MSL {params['msl']:g} s, 2MSL {2 * params['msl']:g} s",
+        f"{'time':>9}  A{' ' * (_WIDTH + 3)}B",
+    ]
+    lines = [f"{t:9.3f}  {text}" for t, _, _, text in events]
+    tail = f"final: A {trace.final.get('A')}, B {trace.final.get('B')}"
+    return "\n".join([*head, *lines, tail])
