@@ -120,6 +120,14 @@ def simulate_from_args(args: argparse.Namespace) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     trace = simulate_from_args(args)
+    if args.pcap is not None:
+        from .export import pcap
+
+        pcap(trace, args.pcap)
+    if args.packetdrill is not None:
+        from .packetdrill import export_script
+
+        export_script(trace, args.packetdrill, side=args.side)
     if args.json:
         print(trace.to_json())
     else:
@@ -145,6 +153,12 @@ def _cmd_states(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pkt(args: argparse.Namespace) -> int:
+    from .packetdrill import cli_main
+
+    return cli_main(args.script, as_json=args.json)
+
+
 def _cmd_draw(args: argparse.Namespace) -> int:
     from .render import draw_to_file
 
@@ -160,7 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario and print its ladder or JSON")
     add_run_options(run)
     run.add_argument("--json", action="store_true", help="print the trace as one JSON object")
+    run.add_argument("--pcap", metavar="FILE", default=None,
+                     help="also write the segments to a pcap file (Wireshark, tshark)")
+    run.add_argument("--packetdrill", metavar="FILE", default=None,
+                     help="also write a packetdrill script for one side of the run")
+    run.add_argument("--side", choices=("A", "B"), default="A",
+                     help="the side the packetdrill script tests (default A)")
     run.set_defaults(func=_cmd_run)
+
+    pkt = sub.add_parser("pkt", help="run a packetdrill script against the tcpbook model")
+    pkt.add_argument("script", metavar="SCRIPT.pkt")
+    pkt.add_argument("--json", action="store_true", help="print the result as JSON")
+    pkt.set_defaults(func=_cmd_pkt)
 
     scen = sub.add_parser("scenarios", help="list the scenarios")
     scen.set_defaults(func=_cmd_scenarios)
