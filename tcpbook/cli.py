@@ -67,26 +67,55 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario name (see `python -m tcpbook scenarios`)")
     p.add_argument("--msl", type=_seconds, default=None, help="maximum segment lifetime, s")
     p.add_argument(
-        "--drop", type=_segment, nargs="+", action="extend", default=None, metavar="N",
+        "--drop",
+        type=_segment,
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="N",
         help="lose the N-th segment sent in the run (from 1; retransmissions count)",
     )
     p.add_argument(
-        "--delay", type=_segment_seconds, nargs="+", action="extend", default=None,
-        metavar="N=SECONDS", help="add SECONDS to segment N's flight",
+        "--delay",
+        type=_segment_seconds,
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="N=SECONDS",
+        help="add SECONDS to segment N's flight",
     )
     p.add_argument(
-        "--duplicate", type=_segment_seconds, nargs="+", action="extend", default=None,
-        metavar="N=SECONDS", help="the network delivers a copy of segment N SECONDS later",
+        "--duplicate",
+        type=_segment_seconds,
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="N=SECONDS",
+        help="the network delivers a copy of segment N SECONDS later",
     )
-    p.add_argument("--fin-timeout", type=_seconds, default=None, metavar="SECONDS",
-                   help="end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)")
-    p.add_argument("--skip-time-wait", action="store_true",
-                   help="leave TIME_WAIT at once (to see why it exists)")
+    p.add_argument(
+        "--fin-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
+    )
+    p.add_argument(
+        "--skip-time-wait",
+        action="store_true",
+        help="leave TIME_WAIT at once (to see why it exists)",
+    )
     p.add_argument("--rfc1337", action="store_true", help="ignore RST in TIME_WAIT (RFC 1337)")
-    p.add_argument("--until", type=_seconds, default=None, metavar="SECONDS",
-                   help="stop the run at this time")
-    p.add_argument("--latency", type=_seconds, default=None, metavar="SECONDS",
-                   help="one-way network delay (default 0.05)")
+    p.add_argument(
+        "--until", type=_seconds, default=None, metavar="SECONDS", help="stop the run at this time"
+    )
+    p.add_argument(
+        "--latency",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="one-way network delay (default 0.05)",
+    )
 
 
 def simulate_from_args(args: argparse.Namespace) -> Any:
@@ -156,7 +185,8 @@ def _cmd_states(args: argparse.Namespace) -> int:
 def _cmd_pkt(args: argparse.Namespace) -> int:
     from .packetdrill import cli_main
 
-    return cli_main(args.script, as_json=args.json)
+    code: int = cli_main(args.script, as_json=args.json)
+    return code
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
@@ -174,12 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario and print its ladder or JSON")
     add_run_options(run)
     run.add_argument("--json", action="store_true", help="print the trace as one JSON object")
-    run.add_argument("--pcap", metavar="FILE", default=None,
-                     help="also write the segments to a pcap file (Wireshark, tshark)")
-    run.add_argument("--packetdrill", metavar="FILE", default=None,
-                     help="also write a packetdrill script for one side of the run")
-    run.add_argument("--side", choices=("A", "B"), default="A",
-                     help="the side the packetdrill script tests (default A)")
+    run.add_argument(
+        "--pcap",
+        metavar="FILE",
+        default=None,
+        help="also write the segments to a pcap file (Wireshark, tshark)",
+    )
+    run.add_argument(
+        "--packetdrill",
+        metavar="FILE",
+        default=None,
+        help="also write a packetdrill script for one side of the run",
+    )
+    run.add_argument(
+        "--side",
+        choices=("A", "B"),
+        default="A",
+        help="the side the packetdrill script tests (default A)",
+    )
     run.set_defaults(func=_cmd_run)
 
     pkt = sub.add_parser("pkt", help="run a packetdrill script against the tcpbook model")
@@ -197,11 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     draw = sub.add_parser("draw", help="draw a scenario to an SVG, PNG or PDF file")
     add_run_options(draw)
     draw.add_argument("--kind", choices=("state", "ladder", "timeline"), default="ladder")
-    draw.add_argument("--at", type=_seconds, default=None, metavar="SECONDS",
-                      help="highlight the states at this time")
+    draw.add_argument(
+        "--at",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="highlight the states at this time",
+    )
     draw.add_argument("--endpoint", choices=("A", "B", "both"), default="both")
-    draw.add_argument("-o", "--output", required=True, metavar="FILE",
-                      help="output file: .svg, .png or .pdf")
+    draw.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="output file: .svg, .png or .pdf"
+    )
     draw.set_defaults(func=_cmd_draw)
 
     return parser

@@ -466,12 +466,16 @@ class Endpoint:
     def _in_other(self, seg: Segment) -> None:
         """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state."""
         st = self.state
-        if st is S.TIME_WAIT and seg.fin and not seg.rst:
-            if (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt:
-                # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
-                self._send_ack()
-                self._start("time_wait", 2 * self.config.msl)
-                return
+        if (
+            st is S.TIME_WAIT
+            and seg.fin
+            and not seg.rst
+            and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
+        ):
+            # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
+            self._send_ack()
+            self._start("time_wait", 2 * self.config.msl)
+            return
         if st is S.SYN_RECEIVED and seg.syn and seg.seq == self.irs and not seg.rst:
             if seg.has_ack and self._ack_in_range(seg.ack):
                 # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).

@@ -79,8 +79,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "half-close",
             "A shuts down writing; B keeps sending data for a while, then closes.",
-            _OPEN
-            + (
+            (
+                *_OPEN,
                 _on("A", S.ESTABLISHED, 0.1, "send", 100),
                 _on("A", S.ESTABLISHED, 0.3, "shutdown"),
                 _on("B", S.CLOSE_WAIT, 0.1, "send", 300),
@@ -103,12 +103,12 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "simultaneous-close",
             "A and B both close at the same moment; their FINs cross (CLOSING, two TIME_WAITs).",
-            _OPEN + (_at("A", "close", 1.0), _at("B", "close", 1.0)),
+            (*_OPEN, _at("A", "close", 1.0), _at("B", "close", 1.0)),
         ),
         Scenario(
             "fin-wait-2-hang",
             "B acknowledges A's FIN but never closes: A waits in FIN_WAIT_2 (see --fin-timeout).",
-            _OPEN + (_on("A", S.ESTABLISHED, 0.5, "close"),),
+            (*_OPEN, _on("A", S.ESTABLISHED, 0.5, "close")),
         ),
         Scenario(
             "late-fin",
@@ -152,8 +152,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "close-unread",
             "A closes while data it never read is waiting: Linux sends RST instead of FIN.",
-            _OPEN
-            + (_on("B", S.ESTABLISHED, 0.2, "send", 200), _on("A", S.ESTABLISHED, 0.5, "close")),
+            (
+                *_OPEN,
+                _on("B", S.ESTABLISHED, 0.2, "send", 200),
+                _on("A", S.ESTABLISHED, 0.5, "close"),
+            ),
             config={"A": {"auto_read": False}},
         ),
         Scenario(

@@ -213,16 +213,33 @@ class Simulator:
         dst = "B" if src.name == "A" else "A"
         segments = self.trace.segments
         rec = SegmentRecord(
-            len(segments) + 1, conn, src.name, dst, seg.flags, seg.seq, seg.ack, seg.len,  # type: ignore[arg-type]
-            self.now, retransmission=seg.retransmission,
+            len(segments) + 1,
+            conn,
+            src.name,
+            dst,
+            seg.flags,
+            seg.seq,
+            seg.ack,
+            seg.len,  # type: ignore[arg-type]
+            self.now,
+            retransmission=seg.retransmission,
         )
         segments.append(rec)
         arrival = self._launch(rec, seg, self.now + params.latency + params.delay.get(rec.id, 0.0))
         lag = params.duplicate.get(rec.id)
         if lag is not None:
             copy = SegmentRecord(
-                len(segments) + 1, conn, src.name, dst, seg.flags, seg.seq, seg.ack, seg.len,  # type: ignore[arg-type]
-                self.now, retransmission=seg.retransmission, duplicate_of=rec.id,
+                len(segments) + 1,
+                conn,
+                src.name,
+                dst,
+                seg.flags,
+                seg.seq,
+                seg.ack,
+                seg.len,  # type: ignore[arg-type]
+                self.now,
+                retransmission=seg.retransmission,
+                duplicate_of=rec.id,
             )
             segments.append(copy)
             base = arrival if arrival is not None else self.now + params.latency
@@ -275,7 +292,9 @@ class Simulator:
                 self.transmit(host, item.segment, host.conn)
             elif isinstance(item, Change):
                 trace.transitions.append(
-                    TransitionRecord(now, name, host.conn, item.src.value, item.dst.value, item.cause)  # type: ignore[arg-type]
+                    TransitionRecord(
+                        now, name, host.conn, item.src.value, item.dst.value, item.cause
+                    )  # type: ignore[arg-type]
                 )
                 self._trigger(name, item.dst)
             elif isinstance(item, StartTimer):
@@ -347,7 +366,9 @@ def simulate_scenario(scenario: Scenario, params: Params) -> Trace:
 def _as_drops(drop: Iterable[int] | int | None) -> tuple[int, ...] | None:
     if drop is None:
         return None
-    if isinstance(drop, int) and not isinstance(drop, bool):
+    if isinstance(drop, bool):
+        raise TcpbookError(f"drop takes segment numbers (integers from 1), got {drop!r}")
+    if isinstance(drop, int):
         return (drop,)
     if isinstance(drop, str | bytes):
         raise TcpbookError(f"drop takes segment numbers (integers from 1), got {drop!r}")

@@ -122,8 +122,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Retransmission gives up (RFC 9293 3.8.3 R2; Linux tcp_syn_retries / tcp_retries2).
     *(
         _row(st, "timeout retransmit", "-", S.CLOSED, "3.8.3", main=False)
-        for st in (S.SYN_SENT, S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.CLOSE_WAIT)
-        + (S.CLOSING, S.LAST_ACK)
+        for st in (
+            S.SYN_SENT,
+            S.SYN_RECEIVED,
+            S.ESTABLISHED,
+            S.FIN_WAIT_1,
+            S.CLOSE_WAIT,
+            S.CLOSING,
+            S.LAST_ACK,
+        )
     ),
     # ABORT in any state with a connection: RST if synchronized (3.10.5).
     _row(S.LISTEN, "ABORT", "-", S.CLOSED, "3.10.5", main=False),

@@ -6,6 +6,7 @@ is the JSON contract of ``python -m tcpbook run SCENARIO --json``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -178,5 +179,5 @@ class Trace:
 
     def time_in(self, endpoint: str, state: str) -> float:
         """Total seconds ``endpoint`` spent in ``state`` (until the end of the run)."""
-        steps = self.history(endpoint) + [(self.end, "")]
-        return sum(b[0] - a[0] for a, b in zip(steps, steps[1:]) if a[1] == state)
+        steps = [*self.history(endpoint), (self.end, "")]
+        return sum(b[0] - a[0] for a, b in itertools.pairwise(steps) if a[1] == state)
