@@ -225,7 +225,8 @@ class Simulator:
             retransmission=seg.retransmission,
         )
         segments.append(rec)
-        arrival = self._launch(rec, seg, self.now + params.latency + params.delay.get(rec.id, 0.0))
+        flight = params.latency + params.delay.get(rec.id, 0.0)
+        delivered = self._launch(rec, seg, flight)
         lag = params.duplicate.get(rec.id)
         if lag is not None:
             copy = SegmentRecord(
@@ -242,18 +243,19 @@ class Simulator:
                 duplicate_of=rec.id,
             )
             segments.append(copy)
-            base = arrival if arrival is not None else self.now + params.latency
+            base = flight if delivered else params.latency
             self._launch(copy, seg, base + (lag or DUPLICATE_LAG))
 
-    def _launch(self, rec: SegmentRecord, seg: Any, arrival: float) -> float | None:
+    def _launch(self, rec: SegmentRecord, seg: Any, flight: float) -> bool:
+        """Schedule arrival ``flight`` seconds from now, or expiry if that exceeds MSL."""
         if rec.id in self.drop_ids or (self.drop_rule is not None and self.drop_rule(rec, self)):
             rec.fate = "dropped"
-            return None
-        if arrival - rec.sent > self.params.msl:
+            return False
+        if flight > self.params.msl:
             self._push(rec.sent + self.params.msl, _EXPIRE, rec)
         else:
-            self._push(arrival, _ARRIVE, rec, seg)
-        return arrival
+            self._push(rec.sent + flight, _ARRIVE, rec, seg)
+        return True
 
     def _arrive(self, rec: SegmentRecord, seg: Any) -> None:
         rec.fate = "delivered"
