@@ -490,6 +490,10 @@ class Endpoint:
         if not self._acceptable(seg):
             if not seg.rst and not _bare_ack(seg):
                 self._send_ack()
+                if st is S.TIME_WAIT:
+                    # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
+                    # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
+                    self._start("time_wait", 2 * self.config.msl)
             return
         # second: RST (with RFC 5961 section 3 as adopted by RFC 9293: exact match resets)
         if seg.rst:
