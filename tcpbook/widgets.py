@@ -1,0 +1,590 @@
+"""The book's interactive explorer: lose segments, change MSL, scrub through time.
+
+``explore("close")`` simulates a scenario and shows its ladder diagram next to the state
+diagram, with controls that re-run the simulation (drop a segment, change MSL, turn on
+Linux's FIN_WAIT_2 timeout or RFC 1337) or move a time cursor (scrubber, play and step
+buttons) while the state diagram highlights where A and B are at that moment. A status line
+says the same in words. Notebooks only create explorers; all logic lives here, so the
+exercises and tests can drive the same object through :meth:`Explorer.set`.
+
+Plain ipywidgets 8 (no custom JavaScript), so it works in JupyterLab 4, Notebook 7 and
+Voilà. Pictures are shown as PNG bytes in an ``Image`` widget (the ladder, drawn into one
+reused matplotlib figure) and SVG in an ``HTML`` widget (the state diagram), never with
+``clear_output``. The explorer's display also carries a static PNG of its first picture, so
+the stored notebook still shows it where no kernel runs (GitHub, nbviewer).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as W
+from matplotlib.figure import Figure
+
+from .errors import TcpbookError
+from .trace import ENDPOINTS, SegmentRecord, Trace
+
+#: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
+CONTROLS: tuple[str, ...] = ("time", "msl", "fin_timeout", "rfc1337", "skip_time_wait", "drop")
+DEFAULT_CONTROLS: tuple[str, ...] = ("drop", "msl", "time")
+
+#: MSL presets: the RFC's value, Linux's effective one, and short ones that make TIME_WAIT
+#: fit on a ladder a reader can take in at a glance.
+MSL_PRESETS: tuple[tuple[str, float], ...] = (
+    ("RFC 9293: 120 s", 120.0),  # RFC 9293 section 3.4.2
+    ("Linux: 30 s", 30.0),  # TCP_TIMEWAIT_LEN = 60 s = 2MSL
+    ("teaching: 5 s", 5.0),
+    ("teaching: 1 s", 1.0),
+)
+MSL_MIN, MSL_MAX, MSL_STEP = 0.5, 120.0, 0.5
+
+#: FIN_WAIT_2 timeout choices: RFC 9293 has none; Linux's tcp_fin_timeout defaults to 60 s.
+FIN_TIMEOUT_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("off: wait for the peer's FIN (RFC 9293)", None),
+    ("60 s (Linux tcp_fin_timeout)", 60.0),
+    ("10 s", 10.0),
+    ("3 s", 3.0),
+)
+
+PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to read the status
+LADDER_DPI = 80  # enough for a 7-inch-wide figure on screen; small PNGs redraw fast
+STATIC_DPI = 80
+SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
+
+_UNSET: Any = object()
+
+
+# --------------------------------------------------------------------------- words
+
+
+def fmt_seconds(t: float) -> str:
+    """``0.95``, ``60.9``, ``127``: at most millisecond precision, no trailing zeros."""
+    return f"{round(t, 3):g}"
+
+
+def segment_name(seg: SegmentRecord) -> str:
+    """The drop toggle's text, e.g. ``#11 A→B ACK`` or ``#9 A→B FIN,ACK (rtx)``."""
+    text = f"#{seg.id} {seg.src}→{seg.dst} {','.join(seg.flags)}"
+    if seg.len:
+        text += f" +{seg.len}"
+    if seg.retransmission:
+        text += " (rtx)"
+    if seg.duplicate_of is not None:
+        text += f" (copy of #{seg.duplicate_of})"
+    return text
+
+
+def _next_change(trace: Trace, endpoint: str, t: float) -> float | None:
+    for tr in trace.transitions:
+        if tr.endpoint == endpoint and tr.t > t:
+            return tr.t
+    return None
+
+
+def describe(trace: Trace, t: float) -> str:
+    """Where A and B are at time ``t``, in words.
+
+    E.g. ``At 0.9 s: A is in TIME_WAIT until 60.9 s; B is in LAST_ACK until 0.95 s.``
+    """
+    parts: list[str] = []
+    for endpoint in ENDPOINTS:
+        state = trace.state_at(endpoint, t)
+        until = _next_change(trace, endpoint, t)
+        if until is not None:
+            verb = "is" if state == "CLOSED" else "is in"
+            parts.append(f"{endpoint} {verb} {state} until {fmt_seconds(until)} s")
+        elif state == "CLOSED":
+            parts.append(f"{endpoint} is CLOSED")
+        else:
+            parts.append(f"{endpoint} is in {state} (still at the end of the run)")
+    text = f"At {fmt_seconds(t)} s: " + "; ".join(parts) + "."
+    seen = [e for e in trace.errors if e.t <= t]
+    if seen:
+        text += " " + " ".join(
+            f"{e.endpoint}'s application saw {e.error} at {fmt_seconds(e.t)} s." for e in seen
+        )
+    return text
+
+
+def moments(trace: Trace) -> list[float]:
+    """Every time something happens: a send, an arrival, a state change, a timer, an error."""
+    times = {0.0, trace.end}
+    for seg in trace.segments:
+        times.add(seg.sent)
+        if seg.arrived is not None:
+            times.add(seg.arrived)
+    times.update(tr.t for tr in trace.transitions)
+    times.update(tm.t for tm in trace.timers if tm.action == "fire")
+    times.update(e.t for e in trace.errors)
+    return sorted({round(x, 9) for x in times})
+
+
+def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(controls, str):
+        controls = (controls,)
+    names = tuple(controls)
+    for name in names:
+        if name not in CONTROLS:
+            raise TcpbookError(
+                f"unknown control {name!r}; choose from: {', '.join(sorted(CONTROLS))}"
+            )
+    return names
+
+
+def _as_drop_set(drop: Iterable[int] | int | None) -> set[int] | None:
+    from .sim import _as_drops
+
+    drops = _as_drops(drop)
+    return None if drops is None else set(drops)
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _draw_ladder(trace: Trace, at: float | None, fig: Figure) -> Figure:
+    from . import render
+
+    return render.ladder(trace, at=at, fig=fig)
+
+
+def _state_svg(trace: Trace, at: float | None) -> str:
+    from . import render
+
+    return render.state_diagram(trace, at=at).svg()
+
+
+def _state_png(trace: Trace, at: float | None) -> bytes:
+    """The state diagram as PNG (for the static picture; Graphviz draws it directly)."""
+    import graphviz
+
+    from . import render
+
+    diagram = render.state_diagram(trace, at=at)
+    source = getattr(diagram, "source", None)
+    if isinstance(source, str):
+        png: bytes = graphviz.Source(source).pipe(format="png")
+        return png
+    png_method = getattr(diagram, "png", None)
+    if callable(png_method):
+        data = png_method()
+        if isinstance(data, bytes):
+            return data
+    raise TcpbookError("the state diagram cannot be drawn as PNG")
+
+
+def _figure_png(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def side_by_side(left: bytes, right: bytes, *, gap: int = 16) -> bytes:
+    """Two PNGs next to each other on white, tops aligned (the static picture)."""
+    from PIL import Image as PILImage
+
+    a = PILImage.open(io.BytesIO(left)).convert("RGB")
+    b = PILImage.open(io.BytesIO(right)).convert("RGB")
+    canvas = PILImage.new("RGB", (a.width + gap + b.width, max(a.height, b.height)), "white")
+    canvas.paste(a, (0, 0))
+    canvas.paste(b, (a.width + gap, 0))
+    buf = io.BytesIO()
+    canvas.save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- the explorer
+
+
+class Explorer(W.VBox):  # type: ignore[misc]
+    """A scenario with its ladder, its state diagram and the controls that change them.
+
+    Attributes a test or exercise may use: :attr:`trace` (the current run), :attr:`at`
+    (the cursor time, ``None`` = the whole run), :attr:`status` (the status line's text),
+    :attr:`redraw_ms` (how long each redraw took) and the widgets ``drop_toggles``,
+    ``msl_slider``, ``msl_presets``, ``time_slider``, ``play``, ``step_back``,
+    ``step_forward``, ``fin_timeout_dropdown``, ``rfc1337_checkbox``,
+    ``skip_time_wait_checkbox``, ``ladder_image``, ``diagram_html``, ``status_html``.
+    """
+
+    def __init__(
+        self,
+        scenario: str,
+        *,
+        controls: Iterable[str] = DEFAULT_CONTROLS,
+        at: float | None = None,
+        **simulate_kwargs: Any,
+    ) -> None:
+        from . import DEFAULT_MSL, simulate
+
+        self.controls = _check_controls(controls)
+        self.scenario = scenario
+        kwargs = dict(simulate_kwargs)
+        self._drops = _as_drop_set(kwargs.pop("drop", None))
+        msl = kwargs.pop("msl", None)
+        self._sim: dict[str, Any] = {
+            "msl": DEFAULT_MSL if msl is None else msl,
+            "fin_timeout": kwargs.pop("fin_timeout", None),
+            "rfc1337": bool(kwargs.pop("rfc1337", False)),
+            "skip_time_wait": bool(kwargs.pop("skip_time_wait", False)),
+        }
+        self._fixed = kwargs  # latency, rto, ... stay as given
+        self._simulate = simulate
+        self.trace: Trace = self._run()
+        self.at: float | None = None if at is None else self._clamp(at)
+        self.redraw_ms: list[float] = []
+        self._syncing = False
+        self._fig = Figure(figsize=(7.0, 6.0))
+        self._initial_png: bytes | None = None
+
+        self._build_widgets()
+        super().__init__(children=self._layout())
+        self.add_class("tcpbook-explorer")
+        self._sync_widgets()
+        self._redraw()
+
+    # -- simulation -------------------------------------------------------------------------
+
+    def _run(self) -> Trace:
+        drop = None if self._drops is None else sorted(self._drops)
+        trace = self._simulate(self.scenario, drop=drop, **self._sim, **self._fixed)
+        if self._drops is not None:
+            # A drop beyond the last segment changed nothing; forget it so the toggles and
+            # the trace always agree.
+            self._drops = {n for n in self._drops if n <= len(trace.segments)}
+        return trace
+
+    def _clamp(self, t: float) -> float:
+        if isinstance(t, bool) or not isinstance(t, int | float) or t != t:
+            raise TcpbookError(f"at must be a time in seconds, got {t!r}")
+        return min(max(float(t), 0.0), self.trace.end)
+
+    @property
+    def drops(self) -> tuple[int, ...]:
+        """The segment numbers lost in the current run (the scenario's own losses included)."""
+        return tuple(s.id for s in self.trace.segments if s.fate == "dropped")
+
+    @property
+    def msl(self) -> float:
+        return float(self._sim["msl"])
+
+    @property
+    def status(self) -> str:
+        return describe(self.trace, self.trace.end if self.at is None else self.at)
+
+    def set(
+        self,
+        *,
+        drop: Iterable[int] | int | None = _UNSET,
+        msl: float = _UNSET,
+        at: float | None = _UNSET,
+        fin_timeout: float | None = _UNSET,
+        rfc1337: bool = _UNSET,
+        skip_time_wait: bool = _UNSET,
+    ) -> None:
+        """Change any of the settings at once, re-simulate if needed, redraw once.
+
+        ``drop`` replaces the set of lost segments (``None`` = the scenario's own losses,
+        ``()`` = none); ``at`` moves the cursor (``None`` shows the whole run).
+        """
+        old_sim, old_drops = dict(self._sim), self._drops
+        if drop is not _UNSET:
+            self._drops = _as_drop_set(drop)
+        for key, value in (
+            ("msl", msl),
+            ("fin_timeout", fin_timeout),
+            ("rfc1337", rfc1337),
+            ("skip_time_wait", skip_time_wait),
+        ):
+            if value is not _UNSET:
+                self._sim[key] = bool(value) if key in ("rfc1337", "skip_time_wait") else value
+        if self._sim != old_sim or self._drops != old_drops:
+            try:
+                self.trace = self._run()
+            except TcpbookError:
+                self._sim, self._drops = old_sim, old_drops
+                self._sync_widgets()
+                raise
+        if at is not _UNSET:
+            self.at = None if at is None else self._clamp(at)
+        elif self.at is not None:
+            self.at = self._clamp(self.at)
+        self._sync_widgets()
+        self._redraw()
+
+    # -- widgets --------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        wide = W.Layout(width="auto")
+        self.status_html = W.HTML(layout=W.Layout(margin="0 0 4px 0"))
+        self.ladder_image = W.Image(
+            format="png", layout=W.Layout(max_width="100%", height="auto", object_fit="contain")
+        )
+        self.diagram_html = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
+
+        self.time_slider = W.SelectionSlider(
+            options=[("0 s", 0.0)],
+            description="time",
+            continuous_update=True,
+            readout=True,
+            layout=W.Layout(width="420px"),
+        )
+        self.play = W.Play(min=0, max=0, step=1, interval=PLAY_INTERVAL_MS, description="play")
+        W.jslink((self.play, "value"), (self.time_slider, "index"))
+        self.step_back = W.Button(description="◀ step", tooltip="previous moment", layout=wide)
+        self.step_forward = W.Button(description="step ▶", tooltip="next moment", layout=wide)
+        self.whole_run = W.Button(
+            description="whole run", tooltip="show the whole run, no cursor", layout=wide
+        )
+        self.time_slider.observe(self._on_time, names="index")
+        self.step_back.on_click(lambda _: self._step(-1))
+        self.step_forward.on_click(lambda _: self._step(+1))
+        self.whole_run.on_click(lambda _: self.set(at=None))
+
+        self.msl_slider = W.FloatSlider(
+            value=self.msl,
+            min=MSL_MIN,
+            max=MSL_MAX,
+            step=MSL_STEP,
+            description="MSL (s)",
+            continuous_update=False,
+            readout_format=".1f",
+            layout=W.Layout(width="420px"),
+        )
+        self.msl_slider.observe(self._on_msl, names="value")
+        self.msl_presets: list[W.Button] = []
+        for label, value in MSL_PRESETS:
+            button = W.Button(description=label, tooltip=f"MSL = {value:g} s", layout=wide)
+            button.on_click(lambda _, v=value: self.set(msl=v))
+            self.msl_presets.append(button)
+
+        self.fin_timeout_dropdown = W.Dropdown(
+            options=list(FIN_TIMEOUT_CHOICES),
+            description="FIN_WAIT_2 timeout",
+            style={"description_width": "initial"},
+            layout=wide,
+        )
+        self.fin_timeout_dropdown.observe(self._on_option, names="value")
+        self.rfc1337_checkbox = W.Checkbox(
+            description="RFC 1337: ignore a RST in TIME_WAIT",
+            indent=False,
+            layout=wide,
+        )
+        self.rfc1337_checkbox.observe(self._on_option, names="value")
+        self.skip_time_wait_checkbox = W.Checkbox(
+            description="skip TIME_WAIT (unsafe: close at once)",
+            indent=False,
+            layout=wide,
+        )
+        self.skip_time_wait_checkbox.observe(self._on_option, names="value")
+
+        self.drop_toggles: list[W.ToggleButton] = []
+        self.drop_box = W.GridBox(
+            layout=W.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(190px, 1fr))",
+                grid_gap="2px 6px",
+                max_height="260px",
+                overflow="auto",
+            )
+        )
+
+    def _layout(self) -> list[W.Widget]:
+        pictures = W.Box(
+            [
+                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 440px", min_width="0")),
+                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 360px", min_width="0")),
+            ],
+            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+        )
+        rows: list[W.Widget] = [self.status_html, pictures]
+        for name in CONTROLS:
+            if name not in self.controls:
+                continue
+            if name == "time":
+                rows.append(
+                    W.HBox(
+                        [
+                            self.play,
+                            self.step_back,
+                            self.time_slider,
+                            self.step_forward,
+                            self.whole_run,
+                        ],
+                        layout=W.Layout(flex_flow="row wrap", align_items="center"),
+                    )
+                )
+            elif name == "msl":
+                rows.append(
+                    W.HBox(
+                        [self.msl_slider, *self.msl_presets],
+                        layout=W.Layout(flex_flow="row wrap", align_items="center"),
+                    )
+                )
+            elif name == "fin_timeout":
+                rows.append(self.fin_timeout_dropdown)
+            elif name == "rfc1337":
+                rows.append(self.rfc1337_checkbox)
+            elif name == "skip_time_wait":
+                rows.append(self.skip_time_wait_checkbox)
+            elif name == "drop":
+                rows.append(
+                    W.HTML(
+                        "<b>Lose a segment</b> (click a segment to drop it in the network; "
+                        "numbers count every segment sent, retransmissions too):"
+                    )
+                )
+                rows.append(self.drop_box)
+        return rows
+
+    def _sync_widgets(self) -> None:
+        """Make every control show the current settings without triggering its handler."""
+        self._syncing = True
+        try:
+            trace = self.trace
+            options = [(f"{fmt_seconds(t)} s", t) for t in moments(trace)]
+            if list(self.time_slider.options) != options:
+                self.time_slider.options = options
+            self.play.max = len(options) - 1
+            cursor = trace.end if self.at is None else self.at
+            index = max(i for i, (_, t) in enumerate(options) if t <= cursor + 1e-9)
+            if self.time_slider.index != index:
+                self.time_slider.index = index
+
+            self.msl_slider.value = min(max(self.msl, MSL_MIN), MSL_MAX)
+            fin_timeout = self._sim["fin_timeout"]
+            choices = list(self.fin_timeout_dropdown.options)
+            if all(value != fin_timeout for _, value in choices):
+                choices.append((f"{fmt_seconds(float(fin_timeout))} s", fin_timeout))
+                self.fin_timeout_dropdown.options = choices
+            self.fin_timeout_dropdown.value = fin_timeout
+            self.rfc1337_checkbox.value = self._sim["rfc1337"]
+            self.skip_time_wait_checkbox.value = self._sim["skip_time_wait"]
+
+            toggles = self.drop_toggles
+            while len(toggles) < len(trace.segments):
+                toggle = W.ToggleButton(layout=W.Layout(width="auto"))
+                toggle.observe(self._on_drop, names="value")
+                toggles.append(toggle)
+            for toggle, seg in zip(toggles, trace.segments, strict=False):
+                toggle.description = segment_name(seg)
+                toggle.tooltip = f"{seg.label}; sent at {fmt_seconds(seg.sent)} s"
+                toggle.value = seg.fate == "dropped"
+                toggle.icon = "times" if toggle.value else ""
+                toggle.button_style = "danger" if toggle.value else ""
+            shown = toggles[: len(trace.segments)]
+            if tuple(self.drop_box.children) != tuple(shown):
+                self.drop_box.children = shown
+        finally:
+            self._syncing = False
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def _on_time(self, change: Mapping[str, Any]) -> None:
+        if self._syncing or change["new"] is None:
+            return
+        self.set(at=self.time_slider.options[change["new"]][1])
+
+    def _step(self, direction: int) -> None:
+        options = self.time_slider.options
+        index = min(max(self.time_slider.index + direction, 0), len(options) - 1)
+        self.set(at=options[index][1])
+
+    def _on_msl(self, change: Mapping[str, Any]) -> None:
+        if not self._syncing:
+            self.set(msl=float(change["new"]))
+
+    def _on_option(self, change: Mapping[str, Any]) -> None:
+        if self._syncing:
+            return
+        self.set(
+            fin_timeout=self.fin_timeout_dropdown.value,
+            rfc1337=bool(self.rfc1337_checkbox.value),
+            skip_time_wait=bool(self.skip_time_wait_checkbox.value),
+        )
+
+    def _on_drop(self, change: Mapping[str, Any]) -> None:
+        if self._syncing:
+            return
+        drops = set(self.drops)
+        number = self.drop_toggles.index(change["owner"]) + 1
+        if change["new"]:
+            drops.add(number)
+        else:
+            drops.discard(number)
+        self.set(drop=sorted(drops))
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        start = time.perf_counter()
+        fig = _draw_ladder(self.trace, self.at, self._fig)
+        self._fig = fig
+        png = _figure_png(fig, LADDER_DPI)
+        self.ladder_image.value = png
+        self.diagram_html.value = _state_svg(self.trace, self.at)
+        self.status_html.value = f"<b>{self.status}</b>"
+        if self._initial_png is None:
+            self._initial_png = png
+        self.redraw_ms.append((time.perf_counter() - start) * 1000.0)
+
+    def static(self) -> bytes:
+        """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
+        fig = _draw_ladder(self.trace, self.at, Figure(figsize=(7.0, 6.0)))
+        return side_by_side(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+
+    def describe_settings(self) -> str:
+        """One deterministic line naming the run: what the plain-text display shows."""
+        drops = ", ".join(f"#{n}" for n in self.drops) or "none"
+        text = f"{self.scenario}: MSL {fmt_seconds(self.msl)} s, lost segments {drops}"
+        if self._sim["fin_timeout"] is not None:
+            text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self._sim['fin_timeout']))} s"
+        if self._sim["rfc1337"]:
+            text += ", RFC 1337 on"
+        if self._sim["skip_time_wait"]:
+            text += ", TIME_WAIT skipped"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Explorer {self.describe_settings()}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """The live widget, plus a static PNG and a text line for readers without a kernel."""
+        data: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
+        if data is None:
+            return None
+        data["text/plain"] = f"Explorer — {self.describe_settings()}\n{self.status}"
+        data["image/png"] = base64.b64encode(self.static()).decode("ascii")
+        return data
+
+
+def explore(
+    scenario: str = "close",
+    *,
+    controls: Sequence[str] = DEFAULT_CONTROLS,
+    at: float | None = None,
+    **simulate_kwargs: Any,
+) -> Explorer:
+    """Simulate ``scenario`` and return an :class:`Explorer` for it (display it in Jupyter).
+
+    ``controls`` picks the controls to show from ``"drop"``, ``"msl"``, ``"time"``,
+    ``"fin_timeout"``, ``"rfc1337"`` and ``"skip_time_wait"``; ``at`` starts with the cursor
+    at that time; other keywords go to :func:`tcpbook.simulate` (``drop=[11]``, ``msl=5``...).
+    """
+    return Explorer(scenario, controls=controls, at=at, **simulate_kwargs)
+
+
+__all__ = [
+    "CONTROLS",
+    "DEFAULT_CONTROLS",
+    "FIN_TIMEOUT_CHOICES",
+    "MSL_PRESETS",
+    "Explorer",
+    "describe",
+    "explore",
+    "fmt_seconds",
+    "moments",
+    "segment_name",
+]
