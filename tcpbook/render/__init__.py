@@ -1,0 +1,1 @@
+"""Drawing tcpbook traces: the state diagram, the ladder (sequence) diagram and the timeline."""
