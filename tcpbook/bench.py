@@ -1,0 +1,317 @@
+"""``python -m tcpbook.bench`` (``make bench``): is the book fast enough to feel instant?
+
+Measures what a reader waits for and prints PASS/MISS against the book's targets: importing
+tcpbook, one simulated run, one widget update (re-simulate, redraw the ladder as PNG and the
+state diagram as SVG), executing every notebook, and Monte Carlo throughput on one core and on
+all of them. The numbers also go to a JSON file (``bench/latest.json`` by default) so that runs
+on different days or machines can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# Targets: what "every click answers at once" means in numbers.
+IMPORT_TARGET_MS = 100.0  # `import tcpbook` on top of a bare interpreter
+WIDGET_TARGET_MS = 50.0  # one widget update; ~50 ms still feels immediate to a reader
+BOOK_TARGET_S = 60.0  # executing every notebook, kernel start-ups included
+MC_TARGET_PER_CORE = 10_000.0  # complete `close` lifecycles per second per core
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CHECKOUT = (ROOT / "pyproject.toml").is_file()
+
+
+@dataclass
+class Row:
+    """One measurement; ``status`` is PASS, MISS, INFO (no target) or N/A (could not run)."""
+
+    name: str
+    value: float | None
+    unit: str
+    target: str = ""
+    status: str = "INFO"
+    note: str = ""
+
+
+def _judge(value: float, target: float, *, below: bool) -> str:
+    return "PASS" if (value < target if below else value >= target) else "MISS"
+
+
+def _median_time(fn: Callable[[], object], *, repeat: int, number: int) -> float:
+    """Median seconds per call over ``repeat`` batches of ``number`` calls."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def bench_import(runs: int) -> Row:
+    """Median wall time of ``python -c "import tcpbook"`` minus that of ``python -c pass``."""
+
+    def wall(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    wall("import tcpbook")  # warm the file cache and the byte-code cache
+    bare = statistics.median(wall("pass") for _ in range(runs))
+    full = statistics.median(wall("import tcpbook") for _ in range(runs))
+    ms = max(0.0, (full - bare) * 1000)
+    return Row(
+        "import tcpbook (over bare python)",
+        ms,
+        "ms",
+        f"< {IMPORT_TARGET_MS:g} ms",
+        _judge(ms, IMPORT_TARGET_MS, below=True),
+        f"median of {runs} runs each",
+    )
+
+
+def bench_simulate(repeat: int) -> Row:
+    import tcpbook
+
+    seconds = _median_time(lambda: tcpbook.simulate("close"), repeat=repeat, number=200)
+    return Row("simulate('close')", seconds * 1e6, "µs", note=f"median of {repeat} × 200 runs")
+
+
+def _png(figure: Any) -> bytes:
+    """PNG bytes of what the renderer returned (a matplotlib Figure or a rich-display object)."""
+    if hasattr(figure, "savefig"):
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png")
+        return buf.getvalue()
+    if hasattr(figure, "_repr_png_"):
+        return bytes(figure._repr_png_())
+    fig = getattr(figure, "figure", None) or getattr(figure, "fig", None)
+    if fig is not None and hasattr(fig, "savefig"):
+        return _png(fig)
+    raise TypeError(f"cannot make a PNG of {type(figure).__name__}")
+
+
+def bench_widget(repeat: int) -> Row:
+    """What one slider move costs: simulate, ladder as PNG, state diagram as SVG."""
+    name = "widget update (simulate + ladder PNG + state SVG)"
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        import tcpbook
+        from tcpbook import render
+
+        ladder = render.ladder  # type: ignore[attr-defined,unused-ignore]
+        state_diagram = render.state_diagram  # type: ignore[attr-defined,unused-ignore]
+    except (ImportError, AttributeError) as exc:
+        return Row(name, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"not available: {exc}")
+    msl = iter(range(1, 10**9))
+
+    def update() -> None:
+        # a new MSL each time, as a slider would give, so no cache can answer
+        trace = tcpbook.simulate("close", msl=5 + next(msl) % 50, drop=(11,))
+        _png(ladder(trace))
+        state_diagram(trace, at=trace.end / 2).svg()
+        plt.close("all")
+
+    try:
+        update()  # first call pays one-time costs (imports, fonts, the graph layout)
+        ms = _median_time(update, repeat=repeat, number=1) * 1000
+    except Exception as exc:  # a renderer still being written must not stop the benchmark
+        return Row(name, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"failed: {exc!r}")
+    return Row(
+        name,
+        ms,
+        "ms",
+        f"< {WIDGET_TARGET_MS:g} ms",
+        _judge(ms, WIDGET_TARGET_MS, below=True),
+        f"median of {repeat}, after a warm-up",
+    )
+
+
+def bench_book(notebooks: Sequence[Path]) -> tuple[Row, list[Row]]:
+    """Execute every notebook with nbclient, as ``make notebooks`` does, and time each."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    rows = []
+    total = 0.0
+    failures = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call,unused-ignore]
+        client = NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+        )
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except Exception as exc:
+            failures.append(f"{path.name}: {type(exc).__name__}")
+        seconds = time.perf_counter() - start
+        total += seconds
+        rows.append(Row(f"  {path.name}", seconds, "s"))
+    note = f"{len(notebooks)} notebooks" + (
+        f"; errors in {', '.join(failures)}" if failures else ""
+    )
+    status = _judge(total, BOOK_TARGET_S, below=True) if not failures else "MISS"
+    return Row(
+        "whole book (execute every notebook)", total, "s", f"< {BOOK_TARGET_S:g} s", status, note
+    ), rows
+
+
+def bench_montecarlo(n: int, cores: int) -> list[Row]:
+    """Complete ``close`` lifecycles per second, on one core and spread over every core."""
+    from tcpbook import montecarlo
+
+    montecarlo.run(n=200, p=0.0, workers=1)  # warm-up
+    rows = []
+    start = time.perf_counter()
+    montecarlo.run(n=n, p=0.0, workers=1, progress=False)
+    one = n / (time.perf_counter() - start)
+    rows.append(
+        Row(
+            "Monte Carlo, 1 core (lifecycles/s)",
+            one,
+            "1/s",
+            f">= {MC_TARGET_PER_CORE:,.0f}",
+            _judge(one, MC_TARGET_PER_CORE, below=False),
+            f"n={n}, p=0",
+        )
+    )
+    start = time.perf_counter()
+    montecarlo.run(n=n, p=0.1, workers=1, progress=False)
+    lossy = n / (time.perf_counter() - start)
+    rows.append(
+        Row(
+            "Monte Carlo, 1 core, p=0.1 (lifecycles/s)",
+            lossy,
+            "1/s",
+            note="lossy runs send more segments",
+        )
+    )
+    big = n * cores
+    start = time.perf_counter()
+    montecarlo.run(n=big, p=0.0, workers=cores, progress=False)
+    every = big / (time.perf_counter() - start)
+    rows.append(
+        Row(
+            f"Monte Carlo, {cores} cores (lifecycles/s)",
+            every,
+            "1/s",
+            f">= {MC_TARGET_PER_CORE * cores:,.0f}",
+            _judge(every, MC_TARGET_PER_CORE * cores, below=False),
+            f"n={big}, p=0, process pool start-up included",
+        )
+    )
+    return rows
+
+
+def _fmt(row: Row) -> str:
+    if row.value is None:
+        return "-"
+    if row.unit == "1/s":
+        return f"{row.value:,.0f}/s"
+    return f"{row.value:,.1f} {row.unit}" if row.value < 1000 else f"{row.value:,.0f} {row.unit}"
+
+
+def table(rows: Sequence[Row]) -> str:
+    """The rows as an aligned plain-text table."""
+    head = ("benchmark", "value", "target", "status", "note")
+    body = [(r.name, _fmt(r), r.target, r.status, r.note) for r in rows]
+    widths = [max(len(line[i]) for line in [head, *body]) for i in range(4)]
+    lines = []
+    for line in [head, *body]:
+        cells = [line[i].ljust(widths[i]) for i in range(4)]
+        lines.append("  ".join(cells) + "  " + line[4])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def machine() -> dict[str, Any]:
+    cores = os.cpu_count() or 1
+    py = platform.python_version()
+    return {
+        "description": f"{cores} cores, Python {'.'.join(py.split('.')[:2])}",
+        "cores": cores,
+        "python": py,
+        "implementation": platform.python_implementation(),
+        "system": f"{platform.system()} {platform.machine()}",
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tcpbook.bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions and skip executing the notebooks"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=None, help="JSON file to write (default: bench/latest.json)"
+    )
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=ROOT / "notebooks",
+        help="folder of notebooks to execute for the whole-book time",
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    cores = os.cpu_count() or 1
+    rows: list[Row] = []
+    steps: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("import", lambda: [bench_import(5 if quick else 15)]),
+        ("simulate", lambda: [bench_simulate(5 if quick else 25)]),
+        ("widget", lambda: [bench_widget(5 if quick else 30)]),
+        ("montecarlo", lambda: bench_montecarlo(2_000 if quick else 20_000, cores)),
+    ]
+    notebooks = sorted(args.notebooks.glob("[0-9][0-9]-*.ipynb"))
+
+    def book() -> list[Row]:
+        if quick:
+            return [
+                Row(
+                    "whole book (execute every notebook)",
+                    None,
+                    "s",
+                    f"< {BOOK_TARGET_S:g} s",
+                    "N/A",
+                    "skipped (--quick)",
+                )
+            ]
+        total, each = bench_book(notebooks)
+        return [total, *each]
+
+    steps.append(("book", book))
+    for label, step in steps:
+        print(f"... {label}", file=sys.stderr, flush=True)
+        rows.extend(step())
+    print(table(rows))
+    out = args.output or (ROOT / "bench" / "latest.json" if IN_CHECKOUT else Path("latest.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": _dt.date.today().isoformat(),
+        "machine": machine(),
+        "quick": quick,
+        "results": [asdict(r) for r in rows],
+    }
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
