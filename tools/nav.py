@@ -94,11 +94,12 @@ def _link(chapter: Chapter, text: str) -> str:
 def nav_markdown(book: list[Chapter], index: int) -> str:
     """``← previous | Contents | next →`` for ``book[index]`` (missing ends are left out)."""
     parts: list[str] = []
+    contents = next((c for c in book if c.number == CONTENTS_NUMBER), None)
     if index > 0:
         prev = book[index - 1]
-        parts.append("← " + _link(prev, f"{prev.number} {prev.title}"))
-    contents = next((c for c in book if c.number == CONTENTS_NUMBER), None)
-    if contents is not None and book[index] is not contents:
+        text = "Contents" if prev is contents else f"{prev.number} {prev.title}"
+        parts.append("← " + _link(prev, text))
+    if contents is not None and contents not in (book[index], book[index - 1] if index else None):
         parts.append(_link(contents, "Contents"))
     if index + 1 < len(book):
         nxt = book[index + 1]
@@ -111,7 +112,7 @@ def toc_markdown(book: list[Chapter]) -> str:
     lines = ["## Chapters", ""]
     for chapter in book:
         if chapter.number != CONTENTS_NUMBER:
-            lines.append(f"{int(chapter.number)}. {_link(chapter, chapter.title)}")
+            lines.append(f"- **{int(chapter.number)}.** {_link(chapter, chapter.title)}")
     return "\n".join(lines)
 
 
@@ -131,8 +132,11 @@ def update(nb: dict[str, Any], book: list[Chapter], index: int) -> dict[str, Any
     """The notebook with its navigation (and, for chapter 00, its contents) brought up to date."""
     cells: list[dict[str, Any]] = nb["cells"]
     links = nav_markdown(book, index)
-    _set_cell(cells, NAV_TOP, links, 0)
-    _set_cell(cells, NAV_BOTTOM, "---\n\n" + links, -1)
+    if links:
+        _set_cell(cells, NAV_TOP, links, 0)
+        _set_cell(cells, NAV_BOTTOM, "---\n\n" + links, -1)
+    else:  # a book of one notebook has nowhere to go
+        cells[:] = [c for c in cells if c.get("id") not in NAV_IDS]
     if book[index].number == CONTENTS_NUMBER:
         toc_at = next((i for i, c in enumerate(cells) if c.get("id") == TOC), None)
         if toc_at is None:
