@@ -319,6 +319,36 @@ def _pick_connection(pkts: list[Packet]) -> tuple[tuple[str, int], tuple[str, in
     return first.src, first.dst
 
 
+def _covers(ack: int | None, end: int) -> bool:
+    """``ack`` acknowledges everything before sequence number ``end`` (modulo 2**32)."""
+    return ack is not None and (ack - end) % SEQ_SPACE < SEQ_SPACE // 2
+
+
+def _receipt_points(pkts: list[Packet]) -> dict[int, list[int]]:
+    """``{i: [k, ...]}``: segment k is taken as received right after segment i is sent.
+
+    One capture point sees a segment once; it is taken as received at once, unless the
+    receiver's own later segments still do not acknowledge it: then they crossed in flight
+    (simultaneous open or close), and it is received after the last of those.
+    """
+    points: dict[int, list[int]] = {}
+    for k, p in enumerate(pkts):
+        at = k
+        if "SYN" in p.flags or "FIN" in p.flags:
+            end = (p.seq + p.len + 1) % SEQ_SPACE
+            for j in range(k + 1, len(pkts)):
+                q = pkts[j]
+                if q.src != p.dst:
+                    continue
+                if _covers(q.ack, end):
+                    break
+                at = j
+            else:
+                at = k  # never acknowledged: no evidence of crossing
+        points.setdefault(at, []).append(k)
+    return points
+
+
 def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Trace:
     """Read the first TCP connection in a pcap/pcapng file as a trace with inferred states.
 
@@ -336,11 +366,13 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
     inference = _Inference()
     segments: list[SegmentRecord] = []
     isn: dict[str, int] = {}
-    for p in ours:
+    receipts = _receipt_points(ours)
+    for i, p in enumerate(ours):
         t = p.time - start
         src, dst = names[p.src], names[p.dst]
         retransmission = inference.sent(t, src, p)
-        inference.received(t, dst, p)
+        for k in receipts.get(i, ()):
+            inference.received(t, names[ours[k].dst], ours[k])
         conn = max(inference.conn, 1)
         isn.setdefault(f"{conn}{src}", inference.sides[src].iss or 0)
         seq, ack = p.seq, p.ack
