@@ -284,7 +284,7 @@ def test_a_capture_without_tcp_is_one_line_error(tmp_path: Path) -> None:
 def test_an_unsupported_link_type_names_the_supported_ones(tmp_path: Path) -> None:
     path = tmp_path / "wifi.pcap"
     _write_pcap(path, dpkt.pcap.DLT_IEEE802_11, [(0.0, b"\0" * 30)])
-    with pytest.raises(tcpbook.TcpbookError, match="link type 105 is not supported.*Ethernet"):
+    with pytest.raises(tcpbook.TcpbookError, match=r"link type 105 is not supported.*Ethernet"):
         read_capture(path)
 
 
