@@ -289,26 +289,28 @@ class Simulator:
         trace = self.trace
         name = host.name
         now = self.now
+        # Dispatch on the exact output type (these NamedTuples are never subclassed); `_value_`
+        # reads the state name without Enum's slower `.value` descriptor. Both are hot paths.
         for item in tcb.drain():
-            if isinstance(item, Send):
+            if type(item) is Send:
                 self.transmit(host, item.segment, host.conn)
-            elif isinstance(item, Change):
+            elif type(item) is Change:
                 trace.transitions.append(
                     TransitionRecord(
-                        now, name, host.conn, item.src.value, item.dst.value, item.cause
+                        now, name, host.conn, item.src._value_, item.dst._value_, item.cause
                     )  # type: ignore[arg-type]
                 )
                 self._trigger(name, item.dst)
-            elif isinstance(item, StartTimer):
+            elif type(item) is StartTimer:
                 deadline = round(now + item.delay, 9)
                 self._seq += 1
                 host.tokens[item.timer] = self._seq
                 heapq.heappush(self._heap, (deadline, self._seq, _TIMER, host, item.timer))
                 trace.timers.append(TimerRecord(now, name, item.timer, "start", deadline))  # type: ignore[arg-type]
-            elif isinstance(item, CancelTimer):
+            elif type(item) is CancelTimer:
                 host.tokens.pop(item.timer, None)
                 trace.timers.append(TimerRecord(now, name, item.timer, "cancel", None))  # type: ignore[arg-type]
-            elif isinstance(item, AppError):
+            elif type(item) is AppError:
                 trace.errors.append(ErrorRecord(now, name, item.error))  # type: ignore[arg-type]
         if tcb.state is State.CLOSED and host.tcb is tcb:
             host.tcb = None
