@@ -74,7 +74,7 @@ setup: $(STAMP)
 
 setup-browser: $(STAMP)
 	@$(FIX_EDITABLE)
-	@tools/setup.sh graphviz chromium
+	@tools/setup.sh graphviz chromium capture
 
 # ----------------------------------------------------------------- the book
 

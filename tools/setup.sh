@@ -3,6 +3,7 @@
 #
 #   tools/setup.sh graphviz            # `dot` is required: install it or fail
 #   tools/setup.sh graphviz chromium   # chromium is optional: install it or warn
+#   tools/setup.sh ... capture         # tcpdump and tshark for the capture tests (optional)
 #
 # On Debian/Ubuntu as root, missing packages are installed with apt-get
 # (one `apt-get update`, one `apt-get install` for everything missing).
@@ -13,11 +14,13 @@ set -euo pipefail
 
 want_graphviz=0
 want_chromium=0
+want_capture=0
 for arg in "$@"; do
     case "$arg" in
         graphviz) want_graphviz=1 ;;
         chromium) want_chromium=1 ;;
-        *) echo "tools/setup.sh: unknown component '$arg' (known: graphviz chromium)" >&2; exit 2 ;;
+        capture) want_capture=1 ;;
+        *) echo "tools/setup.sh: unknown component '$arg' (known: graphviz chromium capture)" >&2; exit 2 ;;
     esac
 done
 
@@ -37,10 +40,14 @@ can_apt() { have apt-get && [ "$(id -u)" = "0" ]; }
 missing=()
 if [ "$want_graphviz" = 1 ] && ! have dot; then missing+=(graphviz); fi
 if [ "$want_chromium" = 1 ] && ! find_chromium >/dev/null; then missing+=(chromium); fi
+if [ "$want_capture" = 1 ] && ! have tcpdump; then missing+=(tcpdump); fi
+if [ "$want_capture" = 1 ] && ! have tshark; then missing+=(tshark); fi
 
 if [ "${#missing[@]}" -gt 0 ] && can_apt; then
     echo "==> installing system packages: ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; answer "no" without a prompt.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
