@@ -168,6 +168,12 @@ class Simulator:
         if self.drop_rule is not None and scenario.drop_text:
             self.trace.params["loss"] = scenario.drop_text
         self._fired: set[int] = set()
+        # Steps waiting for (endpoint, state), in script order: _trigger runs on every state
+        # change, so it looks them up instead of scanning the whole script each time.
+        self._waiting: dict[tuple[str, State], list[int]] = {}
+        for index, step in enumerate(scenario.steps):
+            if step.on is not None:
+                self._waiting.setdefault((step.endpoint, step.on), []).append(index)
 
     # -- the kernel --------------------------------------------------------------------------
 
@@ -319,10 +325,10 @@ class Simulator:
                 self._run_step(step)
 
     def _trigger(self, endpoint: str, state: State) -> None:
-        for index, step in enumerate(self.scenario.steps):
-            if step.on is state and step.endpoint == endpoint and index not in self._fired:
+        for index in self._waiting.get((endpoint, state), ()):
+            if index not in self._fired:
                 self._fired.add(index)
-                self._push(self.now + step.after, _CALL, index)
+                self._push(self.now + self.scenario.steps[index].after, _CALL, index)
 
     def _call(self, index: int) -> None:
         self._run_step(self.scenario.steps[index])
