@@ -429,3 +429,19 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
 def _endpoint(addr: tuple[str, int]) -> str:
     host, port = addr
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def summary(path: str | os.PathLike[str]) -> str:
+    """One line per TCP segment of a capture, like Wireshark's packet list (seq as on the wire)."""
+    _, pkts = packets(path)
+    if not pkts:
+        return "(no TCP segments)"
+    start = pkts[0].time
+    lines = []
+    for n, p in enumerate(pkts, 1):
+        ack = f" ack={p.ack}" if p.ack is not None else ""
+        lines.append(
+            f"{n:>3} {p.time - start:9.6f}  {_endpoint(p.src):<21} -> {_endpoint(p.dst):<21}"
+            f" [{','.join(p.flags)}] seq={p.seq}{ack} len={p.len}"
+        )
+    return "\n".join(lines)

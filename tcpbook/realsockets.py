@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import select
 import shutil
@@ -721,3 +722,143 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=TCPDUMP_STOP_TIMEOUT)
     if proc.stderr is not None:
         proc.stderr.close()
+
+
+#: A close captured on a Linux machine's loopback with :func:`capture_close`, for readers whose
+#: machine may not capture (Binder, no root): the chapter shows it instead.
+EXAMPLE_CAPTURE = Path(__file__).resolve().parent.parent / "assets" / "loopback-close.pcap"
+
+
+def capture_or_example(
+    example: str | os.PathLike[str] = EXAMPLE_CAPTURE, *, relative: bool = True
+) -> CaptureResult:
+    """A live loopback capture of the close if this machine allows it, else the example file.
+
+    Either way ``trace`` is set; ``live`` and ``report()`` say which one it is and why.
+    """
+    result = capture_close()
+    if result.live and result.path is not None:
+        from .capture import read_capture
+
+        result.trace = read_capture(result.path, relative=relative)
+        result.lines.append("captured live on this machine's loopback just now")
+        return result
+    return example_close(example, relative=relative, reasons=result.notes)
+
+
+def example_close(
+    example: str | os.PathLike[str] = EXAMPLE_CAPTURE,
+    *,
+    relative: bool = True,
+    reasons: list[str] | None = None,
+) -> CaptureResult:
+    """The committed example capture, read as a trace (what a reader sees without capture)."""
+    from .capture import read_capture
+
+    result = CaptureResult("a real close on loopback, captured with tcpdump", notes=reasons or [])
+    result.path = Path(example)
+    result.trace = read_capture(result.path, relative=relative)
+    result.lines.append(
+        "showing the example capture that comes with the book (made the same way on Linux)"
+    )
+    return result
+
+
+def close_facts(trace: Trace) -> str:
+    """What any capture of the chapter's close shows, in words that do not change run to run."""
+    lines = [
+        f"A (the client) went: {' -> '.join(trace.path('A'))}",
+        f"B (the server) went: {' -> '.join(trace.path('B'))}",
+    ]
+    fins = [s for s in trace.segments if "FIN" in s.flags]
+    if fins:
+        first = fins[0]
+        ack = next(
+            (
+                s
+                for s in trace.segments
+                if s.src == first.dst
+                and s.sent >= first.sent
+                and s.ack == first.seq + first.len + 1
+            ),
+            None,
+        )
+        if ack is not None:
+            wait = ack.sent - first.sent
+            lines.append(
+                "the ACK of A's FIN waited for the delayed-ACK timer "
+                f"(at least {DELAYED_ACK_SEEN * 1000:g} ms): {wait >= DELAYED_ACK_SEEN}"
+            )
+        lines.append(f"a FIN rode on a data segment: {any(s.len > 0 for s in fins)}")
+    lines.append(f"segments on the wire: {len(trace.segments)}")
+    lines.append(
+        f"A is still in TIME_WAIT when the capture stops: {trace.final.get('A') == 'TIME_WAIT'}"
+    )
+    return "\n".join(lines)
+
+
+DELAYED_ACK_SEEN = 0.02  # Linux delays an ACK at least TCP_DELACK_MIN = 40 ms (HZ/25)
+
+
+# ----------------------------------------------------------------- real next to simulated
+
+SAME_INSTANT_ROWS = 1.4  # segments microseconds apart are drawn this many text rows apart
+
+
+def spread_axis(trace: Trace) -> Any:
+    """The ladder's time axis for a loopback capture, with room between simultaneous events.
+
+    On loopback a segment arrives microseconds after it leaves, so a whole handshake happens
+    at one instant; each distinct time gets at least :data:`SAME_INSTANT_ROWS` rows so every
+    arrow and label can be read. Longer gaps keep the usual scale, so the ticks stay true.
+    """
+    from .render.timeaxis import TimeAxis, event_times
+
+    times = event_times(trace)
+    base = TimeAxis.for_times(times)
+    ts = sorted({round(t, 9) for t in times} | {0.0})
+    ys = [0.0]
+    for a, b in itertools.pairwise(ts):
+        ys.append(ys[-1] + max(base(b) - base(a), SAME_INSTANT_ROWS))
+    return TimeAxis(tuple(ts), tuple(ys), base.breaks, base.rows_per_second)
+
+
+def side_by_side(real: Trace, simulated: Trace, *, titles: tuple[str, str] | None = None) -> Any:
+    """One figure: the captured close (left) next to the simulated one (right).
+
+    Both are drawn by the book's ladder renderer; the capture on :func:`spread_axis`.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .render import ladder as lad
+    from .render.timeaxis import TimeAxis
+
+    axes = (spread_axis(real), TimeAxis.for_trace(simulated))
+    sizes = [lad.figure_size(axis) for axis in axes]
+    width, height = sizes[0][0] * 2, max(h for _, h in sizes) + 0.3
+    fig = Figure(figsize=(width, height), dpi=lad.DPI)
+    FigureCanvasAgg(fig)
+    titles = titles or ("your kernel, on loopback (captured)", "the simulator (50 ms each way)")
+    for i, (trace, axis, title) in enumerate(zip((real, simulated), axes, titles, strict=True)):
+        panel_height = lad.figure_size(axis)[1]
+        left = (i * width / 2 + lad.LEFT_INCH) / width
+        ax = fig.add_axes(
+            (
+                left,
+                (height - panel_height + lad.LEGEND_INCH) / height,
+                (width / 2 - lad.LEFT_INCH - lad.RIGHT_INCH) / width,
+                (panel_height - lad.TOP_INCH - lad.LEGEND_INCH) / height,
+            )
+        )
+        lad.draw_ladder(ax, trace, axis, at=None, captions=False)
+        fig.text(
+            (i + 0.5) / 2,
+            1 - 0.12 / height,
+            title,
+            ha="center",
+            va="top",
+            fontsize=10,
+            fontweight="bold",
+        )
+    return fig
