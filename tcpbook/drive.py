@@ -713,86 +713,141 @@ LOG_LINES = 14  # the panel shows the end of the log; Driver.log keeps all of it
 PANEL_DPI = 80
 
 
-class _Panel:
-    """Builds the ipywidgets panel; kept apart so importing tcpbook.drive stays light."""
+def _panel_class() -> type:
+    """The panel class, built on first use so that importing tcpbook.drive stays light."""
+    import ipywidgets as W
+    from matplotlib.figure import Figure
 
-    def __init__(self, driver: Driver) -> None:
-        import ipywidgets as W
-        from matplotlib.figure import Figure
+    class DrivePanel(W.VBox):  # type: ignore[misc]
+        """Buttons for every move, the state diagram of both sides, a growing ladder and a log.
 
-        self.W = W
-        self.driver = driver
-        self.history: list[str] = [str(o.move) for o in driver.outcomes if o.ok]
-        self.fig = Figure(figsize=(7.0, 5.0))
-        self.status = W.HTML()
-        self.message = W.HTML()
-        self.buttons = W.VBox()
-        self.diagram = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
-        self.ladder = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
-        self.log = W.HTML()
-        undo = W.Button(description="undo", icon="undo", layout=W.Layout(width="auto"))
-        reset = W.Button(description="start again", icon="refresh", layout=W.Layout(width="auto"))
-        undo.on_click(lambda _b: self.replay(self.history[:-1]))
-        reset.on_click(lambda _b: self.replay([]))
-        pictures = W.HBox([self.ladder, self.diagram])
-        self.box = W.VBox(
-            [self.status, self.buttons, W.HBox([undo, reset]), self.message, pictures, self.log]
-        )
-        self.box.add_class("tcpbook-drive")
-        self.refresh()
+        ``.driver`` is the :class:`Driver` in use; ``.press(move)`` is what a button does.
+        """
 
-    def replay(self, moves: list[str]) -> None:
-        self.driver = Driver(**self.driver.options)
-        self.driver.run(moves)
-        self.history = list(moves)
-        self.message.value = ""
-        self.refresh()
+        def __init__(self, driver: Driver) -> None:
+            self.driver = driver
+            self.history: list[str] = [str(o.move) for o in driver.outcomes if o.ok]
+            self._fig = Figure(figsize=(7.0, 5.0))
+            self.status_html = W.HTML()
+            self.message_html = W.HTML()
+            self.button_rows = W.VBox()
+            self.diagram_html = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
+            self.ladder_image = W.Image(
+                format="png", layout=W.Layout(max_width="100%", height="auto")
+            )
+            self.log_html = W.HTML()
+            undo = W.Button(description="undo", icon="undo", layout=W.Layout(width="auto"))
+            again = W.Button(
+                description="start again", icon="refresh", layout=W.Layout(width="auto")
+            )
+            undo.on_click(lambda _b: self.replay(self.history[:-1]))
+            again.on_click(lambda _b: self.replay([]))
+            super().__init__(
+                children=[
+                    self.status_html,
+                    self.button_rows,
+                    W.HBox([undo, again]),
+                    self.message_html,
+                    W.HBox([self.ladder_image, self.diagram_html]),
+                    self.log_html,
+                ]
+            )
+            self.add_class("tcpbook-drive")
+            self.refresh()
 
-    def press(self, move: Move) -> None:
-        outcome = self.driver.apply(move)
-        if outcome.ok:
-            self.history.append(str(move))
-            self.message.value = ""
-        else:
+        def replay(self, moves: list[str]) -> None:
+            """Start from scratch and replay ``moves`` (how undo works: the core is pure)."""
+            self.driver = Driver(**self.driver.options)
+            self.driver.run(moves)
+            self.history = list(moves)
+            self.message_html.value = ""
+            self.refresh()
+
+        def press(self, move: Move | str) -> Outcome:
             from html import escape
 
-            self.message.value = f"<span style='color:#b00020'>{escape(outcome.text)}</span>"
-        self.refresh()
+            outcome = self.driver.apply(move)
+            if outcome.ok:
+                self.history.append(str(outcome.move))
+                self.message_html.value = ""
+            else:
+                text = escape(outcome.text)
+                self.message_html.value = f"<span style='color:#b00020'>{text}</span>"
+            self.refresh()
+            return outcome
 
-    def _row(self, title: str, moves: list[Move]) -> Any:
-        W = self.W
-        buttons = []
-        for move in moves:
-            label = move.name if move.kind == "call" else str(move)
-            button = W.Button(description=label, layout=W.Layout(width="auto"))
-            button.on_click(lambda _b, m=move: self.press(m))
-            buttons.append(button)
-        return W.HBox([W.Label(title, layout=W.Layout(width="7em")), *buttons])
+        def _row(self, title: str, moves: list[Move]) -> Any:
+            buttons = []
+            for move in moves:
+                label = move.name if move.kind == "call" else str(move)
+                button = W.Button(description=label, layout=W.Layout(width="auto"))
+                button.on_click(lambda _b, m=move: self.press(m))
+                buttons.append(button)
+            if not buttons:
+                buttons = [W.Label("(nothing)")]
+            return W.HBox([W.Label(title, layout=W.Layout(width="7em")), *buttons])
 
-    def refresh(self) -> None:
-        from html import escape
+        @property
+        def status(self) -> str:
+            d = self.driver
+            flying = sum(len(q) for q in d.flight.values())
+            plural = "" if flying == 1 else "s"
+            return (
+                f"t = {d.now:g} s   A: {d.state('A')}   B: {d.state('B')}   "
+                f"({flying} segment{plural} in flight)"
+            )
 
-        from . import render
+        def refresh(self) -> None:
+            from html import escape
 
-        d = self.driver
-        moves = d.moves()
-        rows = [
-            self._row("network", [m for m in moves if m.kind in ("deliver", "lose")]),
-            self._row("timers", [m for m in moves if m.kind == "fire"]),
-            self._row("A calls", [m for m in moves if m.kind == "call" and m.endpoint == "A"]),
-            self._row("B calls", [m for m in moves if m.kind == "call" and m.endpoint == "B"]),
-        ]
-        self.buttons.children = rows
-        flying = sum(len(q) for q in d.flight.values())
-        self.status.value = (
-            f"<b>t = {d.now:g} s &nbsp; A: {d.state('A')} &nbsp; B: {d.state('B')}</b>"
-            f" &nbsp; ({flying} segment{'s' if flying != 1 else ''} in flight)"
-        )
-        trace = d.trace
-        self.diagram.value = render.state_diagram(trace, endpoint="both").svg()
-        self.ladder.value = _png(render.ladder(trace, fig=self.fig))
-        tail = d.log[-LOG_LINES:]
-        self.log.value = "<pre style='font-size:90%'>" + escape("\n".join(tail)) + "</pre>"
+            from . import render
+
+            d = self.driver
+            moves = d.moves()
+            calls = [m for m in moves if m.kind == "call"]
+            self.button_rows.children = [
+                self._row("network", [m for m in moves if m.kind in ("deliver", "lose")]),
+                self._row("timers", [m for m in moves if m.kind == "fire"]),
+                self._row("A calls", [m for m in calls if m.endpoint == "A"]),
+                self._row("B calls", [m for m in calls if m.endpoint == "B"]),
+            ]
+            self.status_html.value = f"<b>{escape(self.status)}</b>"
+            trace = d.trace
+            self.diagram_html.value = render.state_diagram(trace, endpoint="both").svg()
+            self._fig = render.ladder(trace, fig=self._fig)
+            self.ladder_image.value = _png(self._fig)
+            tail = escape("\n".join(d.log[-LOG_LINES:]))
+            self.log_html.value = f"<pre style='font-size:90%'>{tail}</pre>"
+
+        def static(self) -> bytes:
+            """A PNG of the ladder next to the state diagram, for readers without a kernel."""
+            import graphviz
+
+            from . import render
+            from .widgets import side_by_side
+
+            trace = self.driver.trace
+            source = render.state_diagram(trace, endpoint="both").source
+            diagram: bytes = graphviz.Source(source).pipe(format="png")
+            return side_by_side(_png(render.ladder(trace, fig=Figure())), diagram)
+
+        def __repr__(self) -> str:
+            return f"<DrivePanel {self.status}>"
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+            import base64
+
+            data: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
+            if data is None:
+                return None
+            data["text/plain"] = f"Drive it yourself: {self.status}"
+            data["image/png"] = base64.b64encode(self.static()).decode("ascii")
+            return data
+
+    return DrivePanel
+
+
+_PANEL: list[type] = []
 
 
 def _png(fig: Any) -> bytes:
@@ -806,13 +861,12 @@ def _png(fig: Any) -> bytes:
 def drive(driver: Driver | None = None, **kwargs: Any) -> Any:
     """An ipywidgets panel around a :class:`Driver`: one button per move, diagrams below.
 
-    ``kwargs`` go to :class:`Driver` (``msl=5``, ``rfc1337=True``, ...). Returns the panel
-    (an ``ipywidgets.VBox``); its ``.driver`` attribute is the scriptable core in use.
+    ``kwargs`` go to :class:`Driver` (``msl=5``, ``rfc1337=True``, ...). The panel's ``.driver``
+    is the scriptable core in use and ``.press("A connect")`` makes a move as a button would.
     """
-    panel = _Panel(driver if driver is not None else Driver(**kwargs))
-    box = panel.box
-    box.panel = panel
-    return box
+    if not _PANEL:
+        _PANEL.append(_panel_class())
+    return _PANEL[0](driver if driver is not None else Driver(**kwargs))
 
 
 __all__ = [
