@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import stat
 import sys
@@ -177,3 +178,31 @@ def test_capture_not_permitted_explains(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert not result.live and result.trace is None
     assert "capturing is not permitted here" in result.report()
     assert "You don't have permission" in result.report()
+
+
+def test_example_capture_reads_as_the_chapters_close() -> None:
+    result = rs.example_close(reasons=["capturing is not permitted here: no root"])
+    assert not result.live and result.trace is not None
+    facts = rs.close_facts(result.trace)
+    assert "A (the client) went: CLOSED -> SYN_SENT -> ESTABLISHED -> FIN_WAIT_1" in facts
+    assert "delayed-ACK timer (at least 20 ms): True" in facts
+    assert "A is still in TIME_WAIT when the capture stops: True" in facts
+    assert "no root" in result.report()
+
+
+def test_capture_next_to_simulation_draws_both_ladders() -> None:
+    pytest.importorskip("tcpbook.render.ladder", reason="the ladder renderer is not in this tree")
+    import tcpbook
+
+    real = rs.example_close().trace
+    assert real is not None
+    fig = rs.side_by_side(real, tcpbook.simulate("close", isn_a=0, isn_b=0))
+    assert len(fig.axes) == 2
+    left, right = ([t.get_text() for t in ax.texts] for ax in fig.axes)
+    assert "#9 ACK seq=201 ack=102" in left and "#9 ACK seq=201 ack=102" in right
+    assert "LISTEN" in right  # the simulation shows what the capture cannot
+    titles = [t.get_text() for t in fig.texts]
+    assert any("captured" in t for t in titles) and any("simulator" in t for t in titles)
+    rows = rs.spread_axis(real)
+    starts = sorted({round(rows(s.sent), 6) for s in real.segments})
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= rs.SAME_INSTANT_ROWS - 1e-3
