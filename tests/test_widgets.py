@@ -1,0 +1,254 @@
+"""The explorer widget: every control re-simulates or moves the cursor, and redraws quickly.
+
+The widgets are driven the way the front end drives them (setting a widget's value, clicking
+a button) and through the programmatic ``Explorer.set``; each test then checks the trace, the
+status line and the pictures, not only that "something happened".
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import statistics
+from collections.abc import Iterator
+
+import ipywidgets as W
+import pytest
+from PIL import Image
+
+import tcpbook
+from tcpbook import TcpbookError
+from tcpbook.widgets import (
+    DEFAULT_CONTROLS,
+    Explorer,
+    describe,
+    explore,
+    moments,
+    segment_name,
+)
+
+#: A redraw must feel immediate; the book promises < 100 ms (see the report of make bench).
+REDRAW_BUDGET_MS = 100.0
+
+
+def _tree(widget: W.Widget) -> Iterator[W.Widget]:
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _tree(child)
+
+
+def _toggle(ex: Explorer, number: int) -> W.ToggleButton:
+    toggle = ex.drop_toggles[number - 1]
+    assert toggle.description.startswith(f"#{number} ")
+    return toggle
+
+
+@pytest.fixture(scope="module")
+def close() -> Explorer:
+    return explore("close")
+
+
+# --------------------------------------------------------------------------- words
+
+
+def test_status_says_where_both_sides_are_and_until_when() -> None:
+    trace = tcpbook.simulate("close")
+    assert describe(trace, 0.9) == (
+        "At 0.9 s: A is in TIME_WAIT until 60.9 s; B is in LAST_ACK until 0.95 s."
+    )
+    assert describe(trace, trace.end) == "At 60.9 s: A is CLOSED; B is CLOSED."
+    assert describe(trace, 0.0).startswith("At 0 s: A is in SYN_SENT until 0.1 s;")
+
+
+def test_status_reports_application_errors_once_they_happened() -> None:
+    trace = tcpbook.simulate("no-answer")
+    assert "ETIMEDOUT" not in describe(trace, 100.0)
+    assert describe(trace, 127.0).endswith("A's application saw ETIMEDOUT at 127 s.")
+
+
+def test_status_of_a_state_that_never_ends() -> None:
+    trace = tcpbook.simulate("fin-wait-2-hang")
+    assert "A is in FIN_WAIT_2 (still at the end of the run)" in describe(trace, trace.end)
+
+
+def test_segment_names_show_number_direction_and_flags() -> None:
+    trace = tcpbook.simulate("close", drop=[8])
+    assert segment_name(trace.segment(1)) == "#1 A→B SYN"
+    assert segment_name(trace.segment(6)) == "#6 B→A PSH,ACK +200"
+    assert segment_name(trace.segment(9)) == "#9 A→B FIN,ACK (rtx)"
+    assert segment_name(tcpbook.simulate("close").segment(11)) == "#11 A→B ACK"
+
+
+def test_moments_are_every_time_something_happens() -> None:
+    trace = tcpbook.simulate("close")
+    times = moments(trace)
+    assert times[0] == 0.0 and times[-1] == trace.end == 60.9
+    for t in (0.05, 0.1, 0.6, 0.65, 0.7, 0.85, 0.9, 0.95):
+        assert t in times
+    assert times == sorted(set(times))
+
+
+# --------------------------------------------------------------------------- the explorer
+
+
+def test_default_explorer_shows_drop_msl_and_time_controls(close: Explorer) -> None:
+    assert close.controls == DEFAULT_CONTROLS
+    shown = set(map(id, _tree(close)))
+    for widget in (close.msl_slider, close.time_slider, close.play, close.drop_box):
+        assert id(widget) in shown
+    for widget in (
+        close.fin_timeout_dropdown,
+        close.rfc1337_checkbox,
+        close.skip_time_wait_checkbox,
+    ):
+        assert id(widget) not in shown
+    assert [t.description for t in close.drop_toggles][-1] == "#11 A→B ACK"
+    assert len(close.drop_box.children) == 11
+    assert close.msl_slider.value == 30.0
+    assert close.play.max == len(close.time_slider.options) - 1
+
+
+def test_dropping_the_final_ack_with_its_toggle_resimulates() -> None:
+    ex = explore("close", msl=5)
+    before = ex.ladder_image.value
+    _toggle(ex, 11).value = True
+    assert ex.trace.segment(11).fate == "dropped"
+    assert ex.drops == (11,)
+    fin_again = ex.trace.segment(12)
+    assert fin_again.src == "B" and "FIN" in fin_again.flags and fin_again.retransmission
+    assert ex.drop_toggles[10].button_style == "danger"
+    assert len(ex.drop_box.children) == len(ex.trace.segments) == 13
+    assert ex.ladder_image.value != before
+    _toggle(ex, 11).value = False
+    assert ex.drops == () and len(ex.trace.segments) == 11
+
+
+def test_drops_are_kept_by_number_when_msl_changes() -> None:
+    ex = explore("close", drop=[11])
+    ex.msl_slider.value = 5.0
+    assert ex.msl == 5.0 and ex.drops == (11,)
+    # A re-ACKs B's retransmitted FIN at 1.9 s and TIME_WAIT starts over: 2MSL from there.
+    assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(11.0)
+    assert ex.status == "At 11.9 s: A is CLOSED; B is CLOSED."
+
+
+def test_a_drop_beyond_the_last_segment_is_forgotten() -> None:
+    ex = explore("handshake", drop=[1, 40])
+    assert ex.drops == (1,)
+    ex.set(drop=[1])
+    assert ex.trace.to_dict() == tcpbook.simulate("handshake", drop=[1]).to_dict()
+
+
+def test_msl_slider_and_presets_change_time_wait() -> None:
+    ex = explore("close")
+    ex.msl_slider.value = 5.0
+    assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(10.0)
+    rfc = next(b for b in ex.msl_presets if b.description.startswith("RFC"))
+    rfc.click()
+    assert ex.msl == 120.0 and ex.msl_slider.value == 120.0
+    assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(240.0)
+    assert ex.trace.time_in("B", "TIME_WAIT") == 0.0
+
+
+def test_time_slider_moves_the_cursor_and_the_highlight() -> None:
+    ex = explore("close", msl=5)
+    image, svg = ex.ladder_image.value, ex.diagram_html.value
+    ex.time_slider.value = 0.9
+    assert ex.at == 0.9
+    assert ex.status == "At 0.9 s: A is in TIME_WAIT until 10.9 s; B is in LAST_ACK until 0.95 s."
+    assert "TIME_WAIT until 10.9 s" in ex.status_html.value
+    assert ex.ladder_image.value != image
+    assert ex.diagram_html.value != svg
+    ex.step_forward.click()
+    assert ex.at == 0.95 and "B is CLOSED" in ex.status
+    ex.step_back.click()
+    ex.step_back.click()
+    assert ex.at == 0.85  # B's close() at 0.85 s is the moment before 0.9 s
+    ex.whole_run.click()
+    assert ex.at is None and ex.time_slider.value == ex.trace.end
+
+
+def test_programmatic_set_changes_everything_at_once() -> None:
+    ex = explore("close")
+    ex.set(drop=[8], msl=2, at=1.65)
+    assert ex.drops == (8,) and ex.msl == 2.0 and ex.at == 1.65
+    assert ex.msl_slider.value == 2.0 and ex.time_slider.value == 1.65
+    assert _toggle(ex, 8).value is True
+    assert "B is in CLOSE_WAIT" in ex.status
+
+
+def test_cursor_is_clamped_to_the_run() -> None:
+    ex = explore("handshake")
+    ex.set(at=1000)
+    assert ex.at == ex.trace.end > 0.15
+    ex.set(at=-3)
+    assert ex.at == 0.0
+
+
+def test_bad_settings_raise_one_line_errors_and_change_nothing() -> None:
+    ex = explore("close", msl=5)
+    with pytest.raises(TcpbookError, match="msl"):
+        ex.set(msl=-1)
+    assert ex.msl == 5.0 and ex.msl_slider.value == 5.0
+    with pytest.raises(TcpbookError, match="segment numbers"):
+        ex.set(drop=["x"])  # type: ignore[list-item]
+    with pytest.raises(TcpbookError, match="unknown control 'bogus'"):
+        explore("close", controls=("time", "bogus"))
+    with pytest.raises(TcpbookError, match="unknown scenario"):
+        explore("nope")
+    with pytest.raises(TcpbookError, match="at must be"):
+        ex.set(at="soon")  # type: ignore[arg-type]
+
+
+def test_fin_timeout_control_ends_fin_wait_2() -> None:
+    ex = explore("fin-wait-2-hang", controls=("time", "fin_timeout"))
+    assert id(ex.fin_timeout_dropdown) in set(map(id, _tree(ex)))
+    assert ex.trace.final["A"] == "FIN_WAIT_2"
+    ex.fin_timeout_dropdown.value = 60.0
+    assert ex.trace.final["A"] == "CLOSED"
+    assert ex.trace.time_in("A", "FIN_WAIT_2") == pytest.approx(60.0)
+    ex.set(fin_timeout=7.5)  # a value not in the list is added to it
+    assert ex.fin_timeout_dropdown.value == 7.5
+    assert ex.trace.time_in("A", "FIN_WAIT_2") == pytest.approx(7.5)
+
+
+def test_rfc1337_and_skip_time_wait_checkboxes() -> None:
+    ex = explore("assassination", controls=("rfc1337", "skip_time_wait"), msl=5)
+    cut_short = ex.trace.time_in("A", "TIME_WAIT")
+    assert cut_short < 10.0
+    ex.rfc1337_checkbox.value = True
+    assert ex.trace.time_in("A", "TIME_WAIT") > cut_short
+    ex.skip_time_wait_checkbox.value = True
+    assert ex.trace.time_in("A", "TIME_WAIT") == 0.0
+    assert "RFC 1337 on" in ex.describe_settings()
+
+
+def test_display_carries_the_widget_a_static_png_and_plain_text(close: Explorer) -> None:
+    bundle = close._repr_mimebundle_()
+    assert bundle is not None
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == close.model_id
+    assert bundle["text/plain"] == (
+        "Explorer — close: MSL 30 s, lost segments none\nAt 60.9 s: A is CLOSED; B is CLOSED."
+    )
+    png = base64.b64decode(bundle["image/png"])
+    picture = Image.open(io.BytesIO(png))
+    assert picture.format == "PNG" and picture.width > picture.height > 300
+
+
+def test_ladder_is_a_png_and_diagram_an_svg(close: Explorer) -> None:
+    assert bytes(close.ladder_image.value).startswith(b"\x89PNG")
+    assert "<svg" in close.diagram_html.value
+
+
+def test_redraws_stay_within_budget() -> None:
+    ex = explore("close", msl=5)
+    ex.redraw_ms.clear()
+    for t in moments(ex.trace)[:20]:
+        ex.set(at=t)
+    cursor = statistics.median(ex.redraw_ms)
+    ex.redraw_ms.clear()
+    for msl in (1, 2, 3, 4, 5, 6, 7, 8):
+        ex.set(msl=msl)
+    resim = statistics.median(ex.redraw_ms)
+    assert cursor < REDRAW_BUDGET_MS, f"moving the cursor takes {cursor:.0f} ms"
+    assert resim < REDRAW_BUDGET_MS, f"re-simulating takes {resim:.0f} ms"
