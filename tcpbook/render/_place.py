@@ -1,0 +1,113 @@
+"""Greedy label placement: try a few positions per label, keep the first that overlaps nothing.
+
+Measured with the Agg renderer's real text extents, so "no two labels overlap and none is cut
+off" is a property the tests can check on the finished figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, cast
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+#: A candidate position: x, y (data coordinates), horizontal and vertical alignment.
+Spot = tuple[float, float, str, str]
+_H = Literal["left", "center", "right"]
+_V = Literal["bottom", "baseline", "center", "center_baseline", "top"]
+
+GAP_PX = 1.5  # labels keep at least this many pixels apart
+
+
+def renderer_of(fig: Figure) -> RendererAgg:
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        canvas = FigureCanvasAgg(fig)
+    return cast(RendererAgg, canvas.get_renderer())  # type: ignore[no-untyped-call]
+
+
+class Placer:
+    """Remembers the boxes of placed labels; places new ones where they fit."""
+
+    def __init__(self, fig: Figure, area: Bbox | None = None) -> None:
+        self.renderer = renderer_of(fig)
+        self.area = area if area is not None else fig.bbox
+        self.boxes: list[Bbox] = []
+
+    def box(self, text: Text) -> Bbox:
+        bb = text.get_window_extent(self.renderer)
+        patch = text.get_bbox_patch()
+        if patch is not None:  # the label's background box counts as part of it
+            style = patch.get_boxstyle()
+            points = float(getattr(style, "pad", 0.0)) * float(text.get_fontsize())
+            pad = points * self.renderer.dpi / 72
+            bb = bb.padded(pad)
+        return bb
+
+    def _cost(self, bb: Bbox) -> float:
+        area = self.area
+        outside = (
+            max(0.0, area.x0 - bb.x0)
+            + max(0.0, bb.x1 - area.x1)
+            + max(0.0, area.y0 - bb.y0)
+            + max(0.0, bb.y1 - area.y1)
+        ) * 1000
+        grown = bb.padded(GAP_PX)
+        overlap = 0.0
+        for other in self.boxes:
+            w = min(grown.x1, other.x1) - max(grown.x0, other.x0)
+            h = min(grown.y1, other.y1) - max(grown.y0, other.y0)
+            if w > 0 and h > 0:
+                overlap += w * h
+        return float(outside + overlap)
+
+    def obstacle(self, box: Bbox) -> None:
+        """A non-text mark (the X of a lost segment) that labels must not cover."""
+        self.boxes.append(box)
+
+    def fixed(self, text: Text) -> None:
+        """A label whose place is not negotiable (headers): others keep clear of it."""
+        self.boxes.append(self.box(text))
+
+    def place(
+        self,
+        text: Text,
+        spots: Sequence[Spot],
+        area: Bbox | None = None,
+        *,
+        keep_if_bad: bool = True,
+    ) -> bool:
+        """Move ``text`` to the first spot where it fits (inside ``area`` if given, else the
+        placer's area); else to the least bad one, or nowhere if not ``keep_if_bad``."""
+        saved = self.area
+        if area is not None:
+            self.area = area
+        try:
+            return self._place(text, spots, keep_if_bad)
+        finally:
+            self.area = saved
+
+    def _place(self, text: Text, spots: Sequence[Spot], keep_if_bad: bool) -> bool:
+        best: tuple[float, int] | None = None
+        for i, (x, y, ha, va) in enumerate(spots):
+            text.set_position((x, y))
+            text.set_horizontalalignment(cast(_H, ha))
+            text.set_verticalalignment(cast(_V, va))
+            bb = self.box(text)
+            cost = self._cost(bb)
+            if cost == 0:
+                self.boxes.append(bb)
+                return True
+            if best is None or cost < best[0]:
+                best = (cost, i)
+        if best is None or not keep_if_bad:
+            return False
+        x, y, ha, va = spots[best[1]]
+        text.set_position((x, y))
+        text.set_horizontalalignment(cast(_H, ha))
+        text.set_verticalalignment(cast(_V, va))
+        self.boxes.append(self.box(text))
+        return False
