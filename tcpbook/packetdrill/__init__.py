@@ -1,0 +1,82 @@
+"""packetdrill scripts against the tcpbook state machine, and any scenario exported as one.
+
+packetdrill (github.com/google/packetdrill) is how kernel engineers write TCP behaviour down: a
+timed list of system calls, segments injected into the host (``<``) and segments the host must
+send (``>``). :func:`run_script` runs such a script against one tcpbook
+:class:`~tcpbook.endpoint.Endpoint` while the script plays the peer; :func:`export_script` turns a
+simulated run into a script that a real Linux packetdrill can run too.
+
+Verdicts: ``pass`` (exit status 0), ``mismatch`` (1: the first line where the endpoint did not do
+what the script expects, with ``expected ...`` and ``got ...``), ``unsupported`` and ``malformed``
+(2: ``unsupported: <construct> at line N`` / ``malformed: <what> at line N``). A script is never
+half-understood: what the model cannot honour is ``unsupported``, never a wrong pass or fail.
+
+Supported
+    * Times: absolute ``0.100``, relative ``+0``, ``+.1``, ranges ``0.1~0.2`` / ``+.1~+.2`` for
+      expected segments, ``*`` (any time), blocking calls ``+0...0.1 accept(...)``. Relative times
+      count from the moment the previous line finished, as in packetdrill. Default tolerance
+      4000 us; ``--tolerance_usecs=N`` changes it.
+    * Calls: ``socket``, ``bind``, ``listen``, ``accept``/``accept4``, ``connect`` (blocking or
+      after ``fcntl(fd, F_SETFL, O_RDWR|O_NONBLOCK)``: ``-1 EINPROGRESS``),
+      ``write``/``send``/``sendto``/``sendmsg``/``writev``, ``read``/``recv``/``recvfrom``/
+      ``recvmsg``/``readv`` (``MSG_DONTWAIT`` = non-blocking), ``close``, ``shutdown`` with
+      ``SHUT_WR``/``SHUT_RD``/``SHUT_RDWR``, ``setsockopt`` ``SO_LINGER {onoff=1, linger=0}``
+      (close aborts with RST), ``TCP_LINGER2 [N]`` (this socket's FIN_WAIT_2 timeout),
+      ``SO_REUSEADDR``; ``getsockopt`` ``SO_ERROR`` and ``TCP_INFO {tcpi_state=...}`` are
+      checked. Results are checked where the model knows them: accept's fd, ``ECONNREFUSED``,
+      ``ECONNRESET``, ``ETIMEDOUT``, ``EPIPE``, ``EAGAIN``, ``ENOTCONN``, ``EBADF``, read counts
+      and end-of-file. ``poll``, ``ioctl``, ``fcntl(F_GETFL)``, other socket options and
+      ``getsockname``-like calls are accepted and marked ``ignored`` (not checked).
+    * Segments: flags ``S S. . P. F. FP. R R.``, ``seq:end(len)``, ``ack N``, ``win N``,
+      ``<options>``. Sequence numbers are relative as in packetdrill: the endpoint's own numbers
+      count from its ISN (tcpbook's ISN is shown as 0), the script's are taken as written.
+      On injected segments ``win`` and options are ignored. On expected segments flags, seq,
+      end, length and ack are checked exactly and the time within the tolerance; options such
+      as ``<mss 1460,sackOK,nop,wscale 8>`` or ``<...>`` and a RST's ``win`` are not checked
+      (the line's detail says so).
+    * Header: ``--option`` lines (``--tolerance_usecs`` honoured, others ignored), comments
+      ``//`` and ``/* */``, backquoted shell lines: the sysctls ``net.ipv4.tcp_fin_timeout``,
+      ``tcp_syn_retries``, ``tcp_synack_retries``, ``tcp_retries2``, ``tcp_rfc1337`` and
+      ``tcp_orphan_retries`` are honoured, other commands ignored.
+    * tcpbook settings in a comment real packetdrill skips:
+      ``// tcpbook: linux-rto msl=30 rto=1 fin_timeout=60|off rfc1337=1 skip_time_wait=1
+      close_on_eof=1 syn_retries=6 isn=1000``.
+
+Defaults are Linux's where Linux and the RFC differ: FIN_WAIT_2 of an orphaned socket ends after
+``tcp_fin_timeout`` = 60 s, TIME_WAIT lasts 60 s (MSL 30 s), a RST ends TIME_WAIT
+(``tcp_rfc1337`` = 0), close() with unread data sends RST. Known model differences, reported with
+the mismatch when they cause one: tcpbook's initial RTO is RFC 6298's 1 s, doubling, while Linux
+retransmits data and FINs after about 200 ms (minimum RTO, tail-loss probe) — ``// tcpbook:
+linux-rto`` sets 200 ms; tcpbook ACKs at once where Linux may delay an ACK by ~40 ms; a write()
+is one segment. FreeBSD differs from Linux in places (its initial RTO and RST details); scripts
+written for FreeBSD may mismatch on those lines.
+
+Not supported (verdict ``unsupported``)
+    ``%{ }%`` Python blocks, TCP fast open (``MSG_FASTOPEN``, ``TCP_FASTOPEN*``, ``FO``
+    options), timestamps (``<TS val ...>``) or SACK blocks in expected segments, window checks
+    (``win`` on an expected non-RST segment), ECN flags and markings, the urgent pointer,
+    congestion control (``TCP_CONGESTION``, ``tcp_congestion_control``), ``TCP_CORK``,
+    ``MSG_MORE``, keepalive, MD5 signatures, MPTCP, ``TCP_INFO`` fields other than
+    ``tcpi_state``, ``sendfile``, ``splice``, epoll, UDP, ICMP, IP/IPv6 header fields and
+    encapsulation, a second socket (one connection per script), SO_LINGER with a non-zero time,
+    a write that the script expects split into several segments.
+"""
+
+from __future__ import annotations
+
+from .export import export_script, script_text
+from .parser import ScriptProblem, parse
+from .runner import LineResult, Mismatch, PktResult, cli_main, linux_config, run_script
+
+__all__ = [
+    "LineResult",
+    "Mismatch",
+    "PktResult",
+    "ScriptProblem",
+    "cli_main",
+    "export_script",
+    "linux_config",
+    "parse",
+    "run_script",
+    "script_text",
+]
