@@ -708,8 +708,8 @@ def _tcpdump_ready(proc: subprocess.Popen[bytes]) -> tuple[bool, str]:
                 break
         if proc.poll() is not None and not ready:
             break
-    message = text.decode(errors="replace").strip().splitlines()
-    return False, (message[-1] if message else "tcpdump did not start listening in time")
+    message = " ".join(text.decode(errors="replace").split())
+    return False, (message or "tcpdump did not start listening in time")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -828,11 +828,15 @@ def side_by_side(real: Trace, simulated: Trace, *, titles: tuple[str, str] | Non
 
     Both are drawn by the book's ladder renderer; the capture on :func:`spread_axis`.
     """
+    import importlib
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .render import ladder as lad
     from .render.timeaxis import TimeAxis
+
+    # the module, not the function of the same name that tcpbook.render exports
+    lad = importlib.import_module("tcpbook.render.ladder")
 
     axes = (spread_axis(real), TimeAxis.for_trace(simulated))
     sizes = [lad.figure_size(axis) for axis in axes]
