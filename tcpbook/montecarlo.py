@@ -20,6 +20,7 @@ The measures are defined for scenarios in which A closes first and B second (``c
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
@@ -195,13 +196,13 @@ def _simulate_one(
     result of deciding every segment as it is sent.
     """
     key = (seed << 64) | index
-    loss = random.Random(key << 1)
+    loss = random.Random(key << 1) if p > 0 else None
     lag = random.Random((key << 1) | 1) if jitter > 0 else None
     draws: list[float] = []
     jitters: list[float] = []
     k = FIRST_DRAWS
     while True:
-        if p > 0:
+        if loss is not None:
             draws.extend(loss.random() for _ in range(k - len(draws)))
         if lag is not None:
             jitters.extend(lag.random() * jitter for _ in range(k - len(jitters)))
@@ -606,6 +607,7 @@ def time_wait_population(
     points: int = 600,
     poisson: bool = True,
     executor: Executor | None = None,
+    durations: Sequence[float] | None = None,
 ) -> Population:
     """Count TIME_WAIT sockets on a host that closes ``rate`` connections per second first.
 
@@ -613,7 +615,8 @@ def time_wait_population(
     give the distribution of the TIME_WAIT duration (2MSL, longer when a retransmitted FIN
     restarts the timer), and each of the ``rate × duration`` closes draws its duration from
     them. Closes arrive as a Poisson process (or evenly spaced with ``poisson=False``).
-    ``duration`` defaults to three times 2MSL.
+    ``duration`` defaults to three times 2MSL. ``durations`` reuses TIME_WAIT durations already
+    simulated (e.g. ``Results.time_wait_durations``) instead of running ``samples`` lifecycles.
     """
     import numpy as np
 
@@ -635,17 +638,19 @@ def time_wait_population(
         raise TcpbookError(
             f"rate × duration = {expected:.3g} connections; at most {MAX_ARRIVALS:.0e} fit"
         )
-    durations = np.array(
-        run(
+    if durations is None:
+        durations = run(
             n=samples, p=p, msl=msl, seed=seed, executor=executor, progress=False
         ).time_wait_durations
-    )
+    if len(durations) == 0:
+        raise TcpbookError("durations is empty: need at least one simulated TIME_WAIT duration")
+    waits = np.asarray(durations, dtype=np.float64)
     rng = np.random.default_rng(seed)
     if poisson:
         arrivals = np.sort(rng.uniform(0.0, duration, rng.poisson(expected)))
     else:
         arrivals = np.arange(int(expected)) / rate
-    departures = np.sort(arrivals + rng.choice(durations, size=arrivals.size))
+    departures = np.sort(arrivals + rng.choice(waits, size=arrivals.size))
     t = np.linspace(0.0, duration, points)
     count = np.searchsorted(arrivals, t, side="right") - np.searchsorted(
         departures, t, side="right"
@@ -656,8 +661,8 @@ def time_wait_population(
         float(p),
         t,
         count.astype(np.int64),
-        float(durations.mean()),
-        float(durations.max()),
+        float(waits.mean()),
+        float(waits.max()),
         int(arrivals.size),
     )
 
@@ -666,11 +671,12 @@ def time_wait_population(
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6.4, 3.6)) -> tuple[Figure, Axes]:
-    import matplotlib.pyplot as plt
+    """A new figure outside pyplot (Jupyter shows the returned figure once, nothing leaks)."""
+    from matplotlib.figure import Figure
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=size, layout="constrained")
-        return fig, ax
+        fig = Figure(figsize=size, layout="constrained")
+        return fig, fig.subplots()
     return ax.get_figure(), ax  # type: ignore[return-value]
 
 
@@ -814,17 +820,124 @@ def plot_time_wait_population(pop: Population, ax: Axes | None = None) -> Figure
     return fig
 
 
+def plot_outcomes(results: Results, ax: Axes | None = None) -> Figure:
+    """How B ended, with 95 % intervals, and the LAST_ACK model's share of clean and reset."""
+    fig, ax = _axes(ax)
+    names = list(OUTCOMES)
+    probs = [results.probability(k) for k in names]
+    bounds = [results.interval(k) for k in names]
+    ax.bar(
+        names,
+        probs,
+        color=["tab:green", "tab:red", "tab:orange", "tab:grey"],
+        yerr=[
+            [pr - lo for pr, (lo, _) in zip(probs, bounds, strict=True)],
+            [hi - pr for pr, (_, hi) in zip(probs, bounds, strict=True)],
+        ],
+        capsize=3,
+    )
+    for x, pr in enumerate(probs):
+        ax.annotate(
+            f"{pr:.1%}",
+            (x, pr),
+            textcoords="offset points",
+            xytext=(0, 4),
+            ha="center",
+            fontsize="small",
+        )
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel("fraction of lifecycles")
+    ax.set_title(f"How B ended: {results.n} lifecycles, p = {results.p:g}, MSL = {results.msl:g} s")
+    return fig
+
+
+def dashboard(results: Results, population: Population) -> Figure:
+    """Four panels for the explorer: outcomes, close durations, FIN retransmissions, TIME_WAIT."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 6.5), layout="constrained")
+    axs = fig.subplots(2, 2)
+    plot_outcomes(results, axs[0][0])
+    plot_close_durations(results, axs[0][1])
+    plot_fin_retransmissions(results, axs[1][0])
+    plot_time_wait_population(population, axs[1][1])
+    for ax in fig.axes:
+        ax.title.set_fontsize("medium")
+    return fig
+
+
+MSL_CHOICES: tuple[tuple[str, float], ...] = (
+    ("0.5 s", 0.5),
+    ("1 s", 1.0),
+    ("2 s", 2.0),
+    ("5 s", 5.0),
+    ("15 s", 15.0),
+    ("30 s (Linux)", 30.0),  # TCP_TIMEWAIT_LEN = 60 s = 2MSL
+    ("60 s", 60.0),
+    ("120 s (RFC 9293)", 120.0),  # RFC 9293 section 3.4.2
+)
+RATE_CHOICES = (100, 300, 1_000, 3_000, 10_000, 30_000)
+EXPLORE_DPI = 72
+
+
+def explore(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
+    """Sliders for loss, MSL and connection rate over the four-panel :func:`dashboard`.
+
+    Each move re-runs ``n`` lifecycles (fast enough to follow a slider); the button runs
+    ``big`` of them on every core for smoother curves.
+    """
+    import html
+
+    import ipywidgets as W
+
+    p = W.FloatSlider(
+        value=0.1, min=0.0, max=0.5, step=0.01, description="loss p", continuous_update=False
+    )
+    msl = W.SelectionSlider(
+        options=MSL_CHOICES, value=30.0, description="MSL", continuous_update=False
+    )
+    rate = W.SelectionSlider(
+        options=[(f"{r:,}/s", r) for r in RATE_CHOICES],
+        value=10_000,
+        description="closes",
+        continuous_update=False,
+    )
+    button = W.Button(description=f"run {big:,} lifecycles", icon="play")
+    image = W.Image(format="png")
+    status = W.HTML()
+
+    def redraw(size: int) -> None:
+        res = run(n=size, p=p.value, msl=msl.value, seed=seed, progress=False)
+        pop = time_wait_population(
+            rate.value, msl.value, durations=res.time_wait_durations, p=p.value, seed=seed
+        )
+        fig = dashboard(res, pop)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=EXPLORE_DPI)
+        image.value = buf.getvalue()
+        status.value = f"<pre>{html.escape(res.summary())}\n{html.escape(repr(pop))}</pre>"
+
+    for control in (p, msl, rate):
+        control.observe(lambda _change: redraw(n), names="value")
+    button.on_click(lambda _b: redraw(big))
+    redraw(n)
+    return W.VBox([W.HBox([p, msl, rate, button]), image, status])
+
+
 __all__ = [
     "OUTCOMES",
     "Lifecycle",
     "Population",
     "Results",
+    "dashboard",
+    "explore",
     "fin_retransmission_pmf",
     "lifecycle",
     "littles_law",
     "passive_close_model",
     "plot_close_durations",
     "plot_fin_retransmissions",
+    "plot_outcomes",
     "plot_reset_probability",
     "plot_time_wait_population",
     "reset_curve",
