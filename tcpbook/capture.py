@@ -7,7 +7,8 @@ of :mod:`tcpbook.states`. What a capture cannot show is said in ``trace.params["
 a listener's LISTEN (it sends nothing until a SYN comes), when TIME_WAIT ends (silently, 60 s
 later on Linux), and which of two sides' times is which (one capture point sees a segment
 once, so "sent" and "arrived" are the same instant; on loopback that is the truth to within
-microseconds). ``trace.params["inferred"]`` is True for every trace made here.
+microseconds). Segments that crossed in flight (a simultaneous close) are recognised by their
+acknowledgment numbers. ``trace.params["inferred"]`` is True for every trace made here.
 """
 
 from __future__ import annotations

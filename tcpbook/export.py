@@ -128,15 +128,68 @@ def pcap_bytes(trace: Trace) -> bytes:
     return b"".join(parts)
 
 
-def pcap(trace: Trace, path: str | os.PathLike[str]) -> Path:
-    """Write every segment of ``trace`` to the pcap file ``path`` and return the path.
+def segment_comment(seg: SegmentRecord) -> str:
+    """What the pcap cannot say about a segment, for a pcapng packet comment."""
+    fate = {
+        "delivered": "delivered",
+        "dropped": "lost in the network",
+        "expired": "expired in the network (MSL)",
+        "in-flight": "still in flight when the run ended",
+    }[seg.fate]
+    if seg.fate == "delivered" and seg.delivered_to is None:
+        fate += " to a host with no connection"
+    elif seg.fate == "delivered" and seg.delivered_to != seg.conn:
+        fate += f" into connection {seg.delivered_to}"
+    text = f"tcpbook segment #{seg.id} (connection {seg.conn}): {fate}"
+    if seg.retransmission:
+        text += "; a retransmission"
+    if seg.duplicate_of is not None:
+        text += f"; a network copy of #{seg.duplicate_of}"
+    return text
 
-    Times are seconds since the start of the run (Wireshark shows them from 1970-01-01
-    00:00:00 UTC; its "seconds since beginning of capture" column is the trace's time).
-    An unwritable path raises :class:`TcpbookError` with a one-line message.
+
+def pcapng_bytes(trace: Trace) -> bytes:
+    """The trace as pcapng, each packet with a comment giving its fate (Wireshark shows it)."""
+    import io
+
+    import dpkt
+
+    out = io.BytesIO()
+    shb = dpkt.pcapng.SectionHeaderBlockLE(
+        opts=[
+            dpkt.pcapng.PcapngOptionLE(code=dpkt.pcapng.PCAPNG_OPT_SHB_USERAPPL, data=b"tcpbook"),
+            dpkt.pcapng.PcapngOptionLE(code=dpkt.pcapng.PCAPNG_OPT_ENDOFOPT),
+        ]
+    )
+    writer = dpkt.pcapng.Writer(out, snaplen=PCAP_SNAPLEN, linktype=LINKTYPE_ETHERNET, shb=shb)
+    for seg, (sent, frame) in zip(trace.segments, frames(trace.segments), strict=True):
+        comment = segment_comment(seg).encode()
+        block = dpkt.pcapng.EnhancedPacketBlockLE(
+            pkt_data=frame,
+            pkt_len=len(frame),
+            caplen=len(frame),
+            opts=[
+                dpkt.pcapng.PcapngOptionLE(
+                    code=dpkt.pcapng.PCAPNG_OPT_COMMENT, data=comment, len=len(comment)
+                ),
+                dpkt.pcapng.PcapngOptionLE(code=dpkt.pcapng.PCAPNG_OPT_ENDOFOPT),
+            ],
+        )
+        writer.writepkt(block, ts=sent)
+    return out.getvalue()
+
+
+def pcap(trace: Trace, path: str | os.PathLike[str]) -> Path:
+    """Write every segment of ``trace`` to the capture file ``path`` and return the path.
+
+    A name ending in ``.pcapng`` gets pcapng, with a comment on each packet saying what became
+    of it (lost, expired, a retransmission, ...); any other name gets classic pcap. Times are
+    seconds since the start of the run (Wireshark shows them from 1970-01-01 00:00:00 UTC; its
+    "seconds since beginning of capture" column is the trace's time). An unwritable path
+    raises :class:`TcpbookError` with a one-line message.
     """
     target = Path(path)
-    data = pcap_bytes(trace)
+    data = pcapng_bytes(trace) if target.suffix.lower() == ".pcapng" else pcap_bytes(trace)
     try:
         target.write_bytes(data)
     except OSError as exc:

@@ -205,3 +205,27 @@ def test_checksum_check_catches_one_flipped_bit(tmp_path: Path) -> None:
     assert not ones_complement_ok(pseudo + raw_ip[20:])
     if TSHARK is not None:
         assert tshark_rows(path)[-1][-2] == "0"  # tshark: bad
+
+
+def test_pcapng_carries_each_segments_fate_as_a_comment(tmp_path: Path) -> None:
+    trace = tcpbook.simulate("close", drop=[8])
+    path = pcap(trace, tmp_path / "lost-fin.pcapng")
+    assert path.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"  # a pcapng section header block
+    with path.open("rb") as f:
+        packets = list(dpkt.pcapng.Reader(f))
+    assert [ts for ts, _ in packets] == pytest.approx([s.sent for s in trace.segments])
+    assert [bytes(b)[14:] for _, b in packets] == [
+        bytes(e)[14:] for _, e in read_back(pcap(trace, tmp_path / "lost-fin.pcap"))
+    ]
+    if TSHARK is not None:
+        run = subprocess.run(
+            [TSHARK, "-n", "-r", str(path), "-T", "fields", "-e", "frame.comment"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HOME": str(tmp_path)},
+        )
+        comments = run.stdout.splitlines()
+        assert comments[7] == "tcpbook segment #8 (connection 1): lost in the network"
+        assert comments[8] == "tcpbook segment #9 (connection 1): delivered; a retransmission"
+        assert len(comments) == len(trace.segments)
