@@ -87,6 +87,9 @@ def _next_change(trace: Trace, endpoint: str, t: float) -> float | None:
     return None
 
 
+_ADJECTIVES = ("CLOSED", "ESTABLISHED")  # "A is ESTABLISHED", but "A is in TIME_WAIT"
+
+
 def describe(trace: Trace, t: float) -> str:
     """Where A and B are at time ``t``, in words.
 
@@ -96,13 +99,13 @@ def describe(trace: Trace, t: float) -> str:
     for endpoint in ENDPOINTS:
         state = trace.state_at(endpoint, t)
         until = _next_change(trace, endpoint, t)
+        where = f"{endpoint} is {state}" if state in _ADJECTIVES else f"{endpoint} is in {state}"
         if until is not None:
-            verb = "is" if state == "CLOSED" else "is in"
-            parts.append(f"{endpoint} {verb} {state} until {fmt_seconds(until)} s")
+            parts.append(f"{where} until {fmt_seconds(until)} s")
         elif state == "CLOSED":
-            parts.append(f"{endpoint} is CLOSED")
+            parts.append(where)
         else:
-            parts.append(f"{endpoint} is in {state} (still at the end of the run)")
+            parts.append(f"{where} to the end of the run")
     text = f"At {fmt_seconds(t)} s: " + "; ".join(parts) + "."
     seen = [e for e in trace.errors if e.t <= t]
     if seen:
@@ -190,7 +193,7 @@ def _figure_png(fig: Figure, dpi: int | None = None, *, fast: bool = False) -> b
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        canvas.draw()
+        canvas.draw()  # type: ignore[no-untyped-call]
         return _canvas_png(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
@@ -210,16 +213,19 @@ def _canvas_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def side_by_side(left: bytes, right: bytes, *, gap: int = 16) -> bytes:
-    """Two PNGs next to each other on white, scaled to the same height (the static picture)."""
+def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 640) -> bytes:
+    """Two PNGs next to each other on white, tops aligned: the static picture.
+
+    The right one (the state diagram) is scaled to the left one's height, but never below
+    ``min_height`` pixels, where its labels would become unreadable next to a short ladder.
+    """
     from PIL import Image as PILImage
 
     a = PILImage.open(io.BytesIO(left)).convert("RGB")
     b = PILImage.open(io.BytesIO(right)).convert("RGB")
-    if b.height > a.height:  # shrink the taller picture so both read at the same scale
-        b = b.resize((round(b.width * a.height / b.height), a.height), PILImage.Resampling.LANCZOS)
-    elif a.height > b.height:
-        a = a.resize((round(a.width * b.height / a.height), b.height), PILImage.Resampling.LANCZOS)
+    height = min(max(a.height, min_height), b.height)
+    if b.height != height:
+        b = b.resize((round(b.width * height / b.height), height), PILImage.Resampling.LANCZOS)
     canvas = PILImage.new("RGB", (a.width + gap + b.width, max(a.height, b.height)), "white")
     canvas.paste(a, (0, 0))
     canvas.paste(b, (a.width + gap, 0))
@@ -259,7 +265,7 @@ class LadderView:
         self.fig = _draw_ladder(trace, 0.0 if at is None else at, self.fig)
         self._trace, self._background = trace, None
         self._cursor = {
-            a.get_gid(): a
+            str(a.get_gid()): a
             for ax in self.fig.axes
             for a in ax.get_children()
             if a.get_gid() in self.CURSOR_GIDS

@@ -9,6 +9,7 @@ is safe in ``make notebooks-build`` and in a pre-commit hook.
 
     python tools/nav.py            # update notebooks/ in place
     python tools/nav.py --check    # exit 1 (and name the files) if anything is out of date
+    python tools/nav.py notebooks/02-four-way-close.ipynb   # only this chapter
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,11 +147,17 @@ def update(nb: dict[str, Any], book: list[Chapter], index: int) -> dict[str, Any
     return nb
 
 
-def run(folder: Path = NOTEBOOKS, *, check: bool = False) -> list[Path]:
-    """Update (or with ``check`` only list) the notebooks whose navigation is out of date."""
+def run(folder: Path = NOTEBOOKS, *, check: bool = False, only: Iterable[str] = ()) -> list[Path]:
+    """Update (or with ``check`` only list) the notebooks whose navigation is out of date.
+
+    ``only`` limits the update to those file names; the links still come from every chapter.
+    """
     book = chapters(folder)
+    names = {Path(name).name for name in only}
     stale: list[Path] = []
     for index, chapter in enumerate(book):
+        if names and chapter.name not in names:
+            continue
         before = chapter.path.read_text(encoding="utf-8")
         after = dump(update(json.loads(before), book, index))
         if after != before:
@@ -163,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     parser.add_argument("--dir", type=Path, default=NOTEBOOKS, help="the notebooks folder")
+    parser.add_argument("notebooks", nargs="*", help="only these chapters (default: all)")
     args = parser.parse_args(argv)
-    stale = run(args.dir, check=args.check)
+    stale = run(args.dir, check=args.check, only=args.notebooks)
     verb = "out of date" if args.check else "updated"
     for path in stale:
         print(f"{verb}: {path.name}")
