@@ -144,6 +144,45 @@ def bench_widget(repeat: int) -> Row:
     )
 
 
+def bench_explorer(repeat: int) -> list[Row]:
+    """The book's own explorer (``tcpbook.widgets``): what a reader's slider move really costs."""
+    names = ("explorer: MSL slider (re-simulate + redraw)", "explorer: time cursor (redraw only)")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from tcpbook.widgets import explore
+
+        ex = explore("close", msl=5)
+    except Exception as exc:  # written in parallel; absent or broken must not stop the bench
+        return [
+            Row(n, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"not available: {exc!r}")
+            for n in names
+        ]
+    msl = iter(range(10**9))
+    times = iter(range(10**9))
+    end = max(ex.trace.end, 1.0)
+    moves: list[Callable[[], object]] = [
+        lambda: ex.set(msl=1 + next(msl) % 9),
+        lambda: ex.set(at=(next(times) % 20) / 20 * end),
+    ]
+    rows = []
+    for name, move in zip(names, moves, strict=True):
+        move()
+        ms = _median_time(move, repeat=repeat, number=1) * 1000
+        rows.append(
+            Row(
+                name,
+                ms,
+                "ms",
+                f"< {WIDGET_TARGET_MS:g} ms",
+                _judge(ms, WIDGET_TARGET_MS, below=True),
+                f"median of {repeat}",
+            )
+        )
+    return rows
+
+
 def bench_book(notebooks: Sequence[Path]) -> tuple[Row, list[Row]]:
     """Execute every notebook with nbclient, as ``make notebooks`` does, and time each."""
     import nbformat
@@ -251,6 +290,8 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "system": f"{platform.system()} {platform.machine()}",
         "processor": platform.processor() or platform.machine(),
+        # other work on the machine slows every number down; recorded so runs can be compared
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -276,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("import", lambda: [bench_import(5 if quick else 15)]),
         ("simulate", lambda: [bench_simulate(5 if quick else 25)]),
         ("widget", lambda: [bench_widget(5 if quick else 30)]),
+        ("explorer", lambda: bench_explorer(5 if quick else 20)),
         ("montecarlo", lambda: bench_montecarlo(2_000 if quick else 20_000, cores)),
     ]
     notebooks = sorted(args.notebooks.glob("[0-9][0-9]-*.ipynb"))
@@ -300,6 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"... {label}", file=sys.stderr, flush=True)
         rows.extend(step())
     print(table(rows))
+    load = machine()["load_average_1min"]
+    if load is not None and load > 0.5:
+        print(
+            f"\nnote: load average {load} before the report: other work was running, "
+            "so the timings are pessimistic"
+        )
     out = args.output or (ROOT / "bench" / "latest.json" if IN_CHECKOUT else Path("latest.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
