@@ -31,6 +31,7 @@ BAND_Y = {"A": 1.5, "B": 0.0}  # centres of the two bands
 BAND_HALF = 0.32
 TIMELINE_INCH = 1.9
 STATE_PT = 7.0
+END_INCH = 0.3  # room for the last tick label, centred on the end of the run
 
 
 def state_spans(trace: Trace, endpoint: str) -> list[tuple[float, float, str]]:
@@ -44,6 +45,25 @@ def state_spans(trace: Trace, endpoint: str) -> list[tuple[float, float, str]]:
     return spans
 
 
+TICK_PT = 7.0
+
+
+def _spaced(ticks: list[tuple[float, str]], ax: Axes, rows: float) -> list[tuple[float, str]]:
+    """Drop tick labels that would touch their neighbour (widths from the digit count)."""
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    px_per_row = ax.bbox.width / rows
+    char_px = 0.62 * TICK_PT * fig.dpi / 72
+    kept: list[tuple[float, str]] = []
+    for row, label in ticks:
+        if kept:
+            need = (len(kept[-1][1]) + len(label)) / 2 * char_px + 8
+            if (row - kept[-1][0]) * px_per_row < need:
+                continue
+        kept.append((row, label))
+    return kept
+
+
 def draw_timeline(ax: Axes, trace: Trace, axis: TimeAxis, *, at: float | None) -> None:
     """Draw the bands into ``ax`` (x = rows of ``axis``)."""
     fig = ax.get_figure()
@@ -55,9 +75,9 @@ def draw_timeline(ax: Axes, trace: Trace, axis: TimeAxis, *, at: float | None) -
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_color(GREY)
-    ticks = axis.ticks(min_rows=4.0 * (hi - lo) / 60)
+    ticks = _spaced(axis.ticks(min_rows=4.0 * (hi - lo) / 60), ax, hi - lo)
     ax.set_xticks([r for r, _ in ticks], [label for _, label in ticks])
-    ax.tick_params(axis="x", labelsize=7, length=3, color=GREY, labelcolor="#444444", pad=2)
+    ax.tick_params(axis="x", labelsize=TICK_PT, length=3, color=GREY, labelcolor="#444444", pad=2)
     ax.set_xlabel("time (s)", fontsize=7.5, color="#444444", labelpad=1)
     ax.set_yticks([BAND_Y["A"], BAND_Y["B"]], ["A", "B"])
     ax.tick_params(axis="y", length=0, labelsize=11, pad=4)
@@ -158,7 +178,7 @@ def timeline(
         (
             LEFT_INCH / size[0],
             0.3 / size[1],
-            1 - (LEFT_INCH + RIGHT_INCH) / size[0],
+            1 - (LEFT_INCH + END_INCH) / size[0],
             1 - 0.38 / size[1],
         )
     )
@@ -184,6 +204,7 @@ def ladder_with_timeline(
         fig.set_size_inches(width, height, forward=False)
     left = LEFT_INCH / width
     span = 1 - (LEFT_INCH + RIGHT_INCH) / width
+    t_span = 1 - (LEFT_INCH + END_INCH) / width
     ax_l = fig.add_axes(
         (
             left,
@@ -192,7 +213,7 @@ def ladder_with_timeline(
             (lad_h - TOP_INCH - LEGEND_INCH) / height,
         )
     )
-    ax_t = fig.add_axes((left, 0.3 / height, span, (TIMELINE_INCH - 0.4) / height))
+    ax_t = fig.add_axes((left, 0.3 / height, t_span, (TIMELINE_INCH - 0.4) / height))
     draw_ladder(ax_l, trace, axis, at=at, captions=captions)
     draw_timeline(ax_t, trace, axis, at=at)
     return fig
