@@ -824,12 +824,11 @@ def _panel_class() -> type:
             import graphviz
 
             from . import render
-            from .widgets import side_by_side
 
             trace = self.driver.trace
             source = render.state_diagram(trace, endpoint="both").source
             diagram: bytes = graphviz.Source(source).pipe(format="png")
-            return side_by_side(_png(render.ladder(trace, fig=Figure())), diagram)
+            return _beside(_png(render.ladder(trace, fig=Figure())), diagram)
 
         def __repr__(self) -> str:
             return f"<DrivePanel {self.status}>"
@@ -848,6 +847,27 @@ def _panel_class() -> type:
 
 
 _PANEL: list[type] = []
+
+
+STATIC_DIAGRAM_HEIGHT = 520  # pixels: the state diagram stays readable next to a short ladder
+
+
+def _beside(ladder_png: bytes, diagram_png: bytes) -> bytes:
+    """The ladder at its own size, the state diagram scaled to a readable height, tops aligned."""
+    import io
+
+    from PIL import Image
+
+    a = Image.open(io.BytesIO(ladder_png)).convert("RGB")
+    b = Image.open(io.BytesIO(diagram_png)).convert("RGB")
+    height = max(a.height, STATIC_DIAGRAM_HEIGHT)
+    b = b.resize((round(b.width * height / b.height), height), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (a.width + 16 + b.width, height), "white")
+    canvas.paste(a, (0, 0))
+    canvas.paste(b, (a.width + 16, 0))
+    buf = io.BytesIO()
+    canvas.save(buf, format="png", optimize=True)
+    return buf.getvalue()
 
 
 def _png(fig: Any) -> bytes:

@@ -171,7 +171,17 @@ def _check_lost_final_ack(answer: Any) -> tuple[bool, str]:
     )
     if abs(b_said - b_t) <= TOLERANCE and abs(a_said - a_t) <= TOLERANCE:
         return True, "Yes. " + story
-    return False, f"Not quite ({b_said:g} s, {a_said:g} s). " + story
+    wrong = [
+        who
+        for who, said, real in (("B's", b_said, b_t), ("A's", a_said, a_t))
+        if abs(said - real) > TOLERANCE
+    ]
+    return False, (
+        f"Not quite: {'both times are' if len(wrong) == 2 else wrong[0] + ' time is'} off. "
+        "B leaves LAST_ACK only when an ACK of its FIN arrives, and #11 never does: what "
+        "does B send next, and when? A's 2MSL timer "
+        "starts again every time A answers a FIN."
+    )
 
 
 def _check_rst_ending(answer: Any) -> tuple[bool, str]:
@@ -215,8 +225,14 @@ def _check_linux_threshold(answer: Any) -> tuple[bool, str]:
     if abs(msl - want) <= TOLERANCE:
         return True, f"Yes: just above {want:g} s. " + why
     if msl > 0.05 and closes_cleanly(msl, rto=0.2):
-        return False, f"MSL {msl:g} s works, but so does a smaller one. " + why
-    return False, f"With MSL {msl:g} s the close breaks: B gets a RST. " + why
+        return False, (
+            f"MSL {msl:g} s works, but so does a smaller one. How long after A enters "
+            "TIME_WAIT does B's retransmitted FIN arrive?"
+        )
+    return False, (
+        f"With MSL {msl:g} s the close breaks: A's TIME_WAIT is over before B's retransmitted "
+        "FIN arrives, and B gets a RST. Compare 2MSL with B's RTO."
+    )
 
 
 def _check_old_segment_dies(answer: Any) -> tuple[bool, str]:
@@ -304,7 +320,11 @@ def _check_gives_up(answer: Any) -> tuple[bool, str]:
     )
     if abs(said - want) <= TOLERANCE:
         return True, "Yes. " + why
-    return False, f"Not {said:g} s. " + why
+    return False, (
+        f"Not {said:g} s. Add up the gaps between B's FINs in trace.segments: the RTO doubles "
+        "after each try but never exceeds 120 s, and after its last try B waits one more RTO "
+        "before it gives up."
+    )
 
 
 _HOST_SETTINGS = ("rfc1337", "skip_time_wait", "fin_timeout", "msl")

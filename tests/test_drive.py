@@ -149,3 +149,48 @@ def test_trace_matches_the_json_schema() -> None:
     d = Driver()
     d.run([*OPEN, "A close", "B close", "deliver A→B", "lose B→A", "fire B retransmit"])
     jsonschema.validate(d.trace.to_dict(), schema)
+
+
+def test_panel_offers_a_button_per_move_and_explains_refusals() -> None:
+    from tcpbook.drive import drive
+
+    panel = drive(msl=5)
+    rows = panel.button_rows.children
+    titles = [row.children[0].value for row in rows]
+    assert titles == ["network", "timers", "A calls", "B calls"]
+    a_calls = [b.description for b in rows[2].children[1:]]
+    assert a_calls == ["listen", "connect", "send", "close", "shutdown", "abort", "vanish"]
+    for move in ("B listen", "A connect"):
+        assert panel.press(move).ok
+    network = [b.description for b in panel.button_rows.children[0].children[1:]]
+    assert network == ["deliver A→B", "lose A→B"]
+    refused = panel.press("A listen")
+    assert not refused.ok
+    assert "connection already exists (state SYN_SENT)" in panel.message_html.value
+    assert panel.status == "t = 0 s   A: SYN_SENT   B: LISTEN   (1 segment in flight)"
+    assert "<svg" in panel.diagram_html.value
+    assert bytes(panel.ladder_image.value).startswith(b"\x89PNG")
+
+
+def test_panel_undo_replays_all_but_the_last_move() -> None:
+    from tcpbook.drive import drive
+
+    panel = drive()
+    for move in OPEN:
+        panel.press(move)
+    assert panel.driver.states == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
+    panel.replay(panel.history[:-1])
+    assert panel.driver.states == {"A": "ESTABLISHED", "B": "SYN_RECEIVED"}
+    assert panel.history == OPEN[:-1]
+
+
+def test_panel_static_picture_and_plain_text() -> None:
+    from tcpbook.drive import drive
+
+    panel = drive()
+    panel.press("A connect")
+    data = panel._repr_mimebundle_()
+    assert data["text/plain"] == (
+        "Drive it yourself: t = 0 s   A: SYN_SENT   B: CLOSED   (1 segment in flight)"
+    )
+    assert panel.static().startswith(b"\x89PNG")
