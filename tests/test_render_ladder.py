@@ -1,4 +1,4 @@
-"""The ladder and timeline figures: one arrow per segment, marks for every fate, no label clashes."""
+"""The ladder and timeline: one arrow per segment, a mark for every fate, no label clashes."""
 
 from __future__ import annotations
 
