@@ -236,17 +236,20 @@ class _Exporter:
 
     def _segments(self, fd_at: Any, established_at: set[int]) -> None:
         tr, side = self.trace, self.side
-        syn_seen_at: int | None = None
-        side_isn = 0
-        for s in tr.segments:
-            if s.src == side and "SYN" in s.flags and s.duplicate_of is None:
-                syn_seen_at = _us(s.sent)
-                side_isn = s.seq
-                break
+        # packetdrill numbers the side's sequence space from its latest SYN (as the runner does)
+        syns = [
+            (_us(s.sent), s.id, s.seq)
+            for s in tr.segments
+            if s.src == side and "SYN" in s.flags and s.duplicate_of is None
+        ]
         peer_isn = next((s.seq for s in tr.segments if s.src == self.peer and "SYN" in s.flags), 0)
 
-        def offset(t_us: int) -> int:
-            return side_isn if syn_seen_at is not None and t_us >= syn_seen_at else 0
+        def offset(t_us: int, upto_id: int | None = None) -> int:
+            isn = 0
+            for t, sid, seq in syns:
+                if t < t_us or (t == t_us and (upto_id is None or sid <= upto_id)):
+                    isn = seq
+            return isn
 
         rcv_nxt: int | None = None
         arrivals = sorted(
@@ -260,7 +263,7 @@ class _Exporter:
         for s in tr.segments:
             if s.src == side and s.duplicate_of is None:
                 t = _us(s.sent)
-                self._add(t, _OUT, self._out(s, offset(t), peer_isn), s.id)
+                self._add(t, _OUT, self._out(s, offset(t, s.id), peer_isn), s.id)
                 if s.len and not s.retransmission:
                     rank = _AFTER if t in established_at else _CALL
                     self._add(t, rank, f"write({fd_at(s.sent)}, ..., {s.len}) = {s.len}", s.id)

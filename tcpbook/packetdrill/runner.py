@@ -63,8 +63,9 @@ Outcome = Literal["pass", "mismatch", "unsupported", "ignored", "not run"]
 Verdict = Literal["pass", "mismatch", "unsupported", "malformed"]
 
 RTO_NOTE = (
-    "known model difference: tcpbook uses RFC 6298's 1 s initial RTO; Linux uses 200 ms minimum "
-    "(and a tail-loss probe); try the header line '// tcpbook: linux-rto'"
+    "known model difference: tcpbook uses RFC 6298's 1 s initial RTO, doubling; Linux uses "
+    "200 ms minimum (and a tail-loss probe), other kernels other values; the header line "
+    "'// tcpbook: linux-rto' makes tcpbook's RTO 200 ms"
 )
 DELACK_NOTE = (
     "known model difference: tcpbook ACKs at once; Linux may delay an ACK by about 40 ms and "
@@ -279,6 +280,8 @@ class Runner:
         self.tolerance = DEFAULT_TOLERANCE_US
         self.now = 0
         self.base = 0  # where relative times count from
+        self.stmt_base = 0  # the base the current statement's relative times counted from
+        self.sent: set[str] = set()  # every segment sent so far, in packetdrill notation
         self.last_script_time = 0
         self.ep: Endpoint | None = None
         self.fds: dict[int, str] = {}  # fd -> "sock" | "listener" | "conn"
@@ -288,6 +291,7 @@ class Runner:
         self.accepted = False
         self.established_once = False
         self.syn_sent = False
+        self.isn = self.local_isn
         self.linger0 = False
         self.sk_err: str | None = None
         self.eof = False
@@ -310,19 +314,29 @@ class Runner:
         return self.ep
 
     def _offset(self) -> int:
-        return self.local_isn if self.syn_sent else 0
+        return self.isn if self.syn_sent else 0
 
     def _drain(self) -> None:
         ep = self.endpoint()
         t = self.now / USEC
-        for item in ep.drain():
+        items = ep.drain()
+        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
+        reset_in_close_wait = any(
+            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST" for i in items
+        )
+        for item in items:
             if isinstance(item, Send):
                 seg = item.segment
                 if seg.syn:
+                    # packetdrill learns the local ISN from each SYN it sees (a new one after
+                    # a RST sent SYN_RECEIVED back to LISTEN)
                     self.syn_sent = True
+                    self.isn = seg.seq
                 self._record(seg, "A", t)
                 self.outq.append(_Queued(self.now, self._offset(), seg))
             elif isinstance(item, Change):
+                if item.cause.startswith("rcv FIN"):
+                    self.eof = True
                 self.trace.transitions.append(
                     TransitionRecord(t, "A", 1, item.src.value, item.dst.value, item.cause)
                 )
@@ -337,8 +351,11 @@ class Runner:
                 self.timers.pop(item.timer, None)
                 self.trace.timers.append(TimerRecord(t, "A", item.timer, "cancel", None))
             elif isinstance(item, AppError):
-                self.sk_err = item.error
-                self.trace.errors.append(ErrorRecord(t, "A", item.error))
+                error = item.error
+                if error == "ECONNRESET" and reset_in_close_wait:
+                    error = "EPIPE"
+                self.sk_err = error
+                self.trace.errors.append(ErrorRecord(t, "A", error))
             elif isinstance(item, Received) and item.length == 0:
                 self.eof = True
         self._check_pending()
@@ -487,6 +504,7 @@ class Runner:
         # On an exact tie a call runs before a timer due at that instant and an injected
         # segment arrives after it, as the simulator orders them (it sets a run's calls first).
         self._advance(t, inclusive=not isinstance(body, Syscall))
+        self.stmt_base = self.base
         self.base = self.now
         if isinstance(body, Command):
             self._command(body, result, stmt.line)
@@ -626,17 +644,29 @@ class Runner:
         if not self.outq:
             self._advance(hi if hi is not None else 1 << 62, inclusive=True, until_packet=True)
         expected = pkt.notation()
-        when = "" if time.kind == "any" else f" at {_seconds(t)}"
+        if time.kind == "any":
+            when = ""
+        elif time.until is None:
+            when = f" at {_seconds(t)}"
+        else:
+            assert hi is not None
+            when = f" at {_seconds(t)}~{_seconds(hi - tol)}"
         if not self.outq:
+            note = RTO_NOTE if expected in self.sent else ""
+            nxt = self.timers.get("retransmit")
+            if note and nxt is not None:
+                note += f" (tcpbook's retransmission timer fires at {_seconds(nxt[0])})"
             self._fail(
                 stmt,
                 expected + when,
                 "nothing" if hi is None else f"nothing by {_seconds(hi)}",
                 "the endpoint sent no segment",
+                note,
             )
         q = self.outq.popleft()
         seg = q.segment
         got = self._notation(q)
+        self.sent.add(got)
         self.now = max(self.now, q.at)
         self.base = self.now
         rel_seq = (seg.seq - q.offset) % SEQ_MOD
@@ -669,16 +699,13 @@ class Runner:
             )
         if lo is not None and hi is not None and not lo <= q.at <= hi:
             note = ""
-            if q.at > hi and seg.retransmission:
+            if seg.retransmission or (q.at > hi and got in self.sent - {got}):
                 note = RTO_NOTE
             elif q.at < lo and seg.flags == ("ACK",) and seg.len == 0:
                 note = DELACK_NOTE
-            window = (
-                _seconds(t) if time.until is None else f"{_seconds(lo + tol)}~{_seconds(hi - tol)}"
-            )
             self._fail(
                 stmt,
-                f"{expected} at {window} (tolerance {tol} us)",
+                f"{expected}{when} (tolerance {tol} us)",
                 f"{got} at {_seconds(q.at)}",
                 "the segment is right but its time is not",
                 note,
@@ -759,7 +786,7 @@ class Runner:
         assert time is not None
         end = None
         if time.block_end is not None:
-            end = time.block_end + (self.base if time.kind == "rel" else 0)
+            end = time.block_end + (self.stmt_base if time.kind == "rel" else 0)
         self.pending = _Pending(index, stmt, kind, self.now, end, fd, size)
         self.results[index].detail = "blocked"
         self._check_pending()
@@ -968,10 +995,12 @@ class Runner:
             got = min(size, ep.unread)
             ep.unread -= got
             return got, None
+        if self.eof:
+            return 0, None  # Linux tcp_recvmsg: end-of-file (SOCK_DONE) before a pending error
         if self.sk_err is not None:
             err, self.sk_err = self.sk_err, None
             return -1, err
-        if self.eof or self.shut_rd or ep.state is S.CLOSED:
+        if self.shut_rd or ep.state is S.CLOSED:
             return 0, None
         return None
 
@@ -1020,7 +1049,7 @@ class Runner:
         if role == "sock" and self.listening and not self.accepted:
             # Closing a listener: Linux resets the connections waiting in its accept queue.
             if st is S.LISTEN:
-                ep.close()
+                ep.abort() if self.linger0 else ep.close()
             elif st is S.SYN_RECEIVED:
                 raise ScriptProblem(
                     "unsupported",
