@@ -602,6 +602,7 @@ def draw_ladder(
                 color=ENDPOINT_COLOUR[seg.src],
                 zorder=5,
                 gid=f"caption-{seg.id}",
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
             )
             ha = "left" if seg.src == "A" else "right"
             cx = x0 + (0.03 if seg.src == "A" else -0.03)

@@ -61,6 +61,7 @@ TABLE = "elsewhere"  # the legend-like table of the non-main rows
 FONT = "DejaVu Sans"
 FONT_SIZE = 11
 EDGE_FONT_SIZE = 9.5
+PNG_DPI = 150  # state diagram PNGs: sharp on high-density screens and on paper
 CELL_WIDTH = 54  # points; fixed so a highlight never changes the table's layout
 
 #: The RFC figure's rows of states, top to bottom, each listed left to right.
@@ -403,10 +404,10 @@ def build_dot(hl: Highlight | None = None) -> str:
 # --------------------------------------------------------------------------- layout (once)
 
 
-def _dot(source: str, fmt: str) -> bytes:
+def _dot(source: str, fmt: str, *extra: str) -> bytes:
     try:
         done = subprocess.run(
-            ["dot", f"-T{fmt}"], input=source.encode(), capture_output=True, check=False
+            ["dot", f"-T{fmt}", *extra], input=source.encode(), capture_output=True, check=False
         )
     except FileNotFoundError:
         raise TcpbookError(
@@ -660,7 +661,11 @@ class StateDiagram:
         if suffix == ".svg":
             data = self.svg().encode()
         elif suffix in (".png", ".pdf"):
-            data = _dot(self.source, suffix[1:] if suffix == ".pdf" else "png:cairo")
+            data = (
+                _dot(self.source, "pdf")
+                if suffix == ".pdf"
+                else _dot(self.source, "png:cairo", f"-Gdpi={PNG_DPI}")
+            )
         else:
             raise TcpbookError(
                 f"cannot save a state diagram as {suffix or 'a file without suffix'!r}; "
