@@ -669,7 +669,8 @@ class Coverage(list[CoverageRow]):
             how = escape(r.witness.describe()) if r.witness else "<b>not reached</b>"
             body.append(
                 f"<tr><td>{r.src}</td><td>{escape(r.event)}</td><td>{r.dst}</td>"
-                f"<td>{r.source}</td><td style='text-align:left'><code>{how}</code></td></tr>"
+                f"<td style='white-space:nowrap'>{r.source}</td>"
+                f"<td style='text-align:left'><code>{how}</code></td></tr>"
             )
         return f"<p>{escape(self.summary())}</p><table>{head}{''.join(body)}</table>"
 

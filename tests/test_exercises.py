@@ -152,3 +152,21 @@ def test_hint_solution_question_and_show(capsys: pytest.CaptureFixture[str]) -> 
     assert "Solution: 367 s" in out
     assert "[gives-up] In `a-vanishes`" in out
     assert out.count("[") >= 5 and "[listen-send]" in out
+
+
+@pytest.mark.parametrize("chapter", ["03", "04", "05"])
+def test_every_exercise_is_asked_in_its_chapter_with_a_hidden_solution(chapter: str) -> None:
+    import json
+    from pathlib import Path
+
+    [path] = (Path(__file__).parent.parent / "notebooks").glob(f"{chapter}-*.ipynb")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells]
+    asked = []
+    for index, cell in enumerate(cells):
+        src = sources[index]
+        if cell["cell_type"] == "code" and src.startswith('check("'):
+            asked.append(src.split('"')[1])
+            following = sources[index + 1]
+            assert following.startswith("<details><summary>Solution"), src
+    assert asked == [e.name for e in X.for_chapter(chapter)]
