@@ -172,6 +172,7 @@ def _strip_comments(text: str) -> tuple[str, list[tuple[int, str]]]:
     directives: list[tuple[int, str]] = []
     i, n, line = 0, len(text), 1
     in_quote = False
+    quote_line = 1
     while i < n:
         c = text[i]
         if c == "\n":
@@ -180,6 +181,7 @@ def _strip_comments(text: str) -> tuple[str, list[tuple[int, str]]]:
             i += 1
         elif c == "`":
             in_quote = not in_quote
+            quote_line = line
             out.append(c)
             i += 1
         elif in_quote:
@@ -205,7 +207,7 @@ def _strip_comments(text: str) -> tuple[str, list[tuple[int, str]]]:
             out.append(c)
             i += 1
     if in_quote:
-        raise _malformed("unterminated ` shell command", line)
+        raise _malformed("unterminated ` shell command", quote_line)
     return "".join(out), directives
 
 
