@@ -59,6 +59,7 @@ TIMER_COLOUR = {"retransmit": SKY, "time_wait": ORANGE, "fin_wait_2": PURPLE}
 TIMER_COLUMN = {"retransmit": 0.028, "time_wait": 0.052, "fin_wait_2": 0.052}
 LABEL_FRACTIONS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)  # where along its arrow a label may sit
 OUTSIDE = 0.075  # state and timer labels start this far outside a time line
+LADDER_LABEL = "tcpbook-ladder"  # marks an Axes this module may clear and reuse
 
 
 # --------------------------------------------------------------------------- what to say
@@ -274,15 +275,25 @@ def ladder(
         trace, rows_per_hop=CAPTION_ROWS_PER_HOP if captions else None
     )
     width, height = figure_size(axis)
-    fig = _new_figure((width, height), fig)
-    ax = fig.add_axes(
-        (
-            LEFT_INCH / width,
-            LEGEND_INCH / height,
-            1 - (LEFT_INCH + RIGHT_INCH) / width,
-            1 - (TOP_INCH + LEGEND_INCH) / height,
-        )
+    rect = (
+        LEFT_INCH / width,
+        LEGEND_INCH / height,
+        1 - (LEFT_INCH + RIGHT_INCH) / width,
+        1 - (TOP_INCH + LEGEND_INCH) / height,
     )
+    old = fig.axes[0] if fig is not None and len(fig.axes) == 1 else None
+    if fig is not None and old is not None and old.get_label() == LADDER_LABEL:
+        # A widget redraw: keep the Axes (building one costs more than the whole diagram).
+        fig.set_size_inches(width, height, forward=False)
+        old.set_position(rect)
+        for artist in [*old.lines, *old.patches, *old.texts, *old.collections]:
+            artist.remove()
+        if old.legend_ is not None:
+            old.legend_.remove()
+        ax = old
+    else:
+        fig = _new_figure((width, height), fig)
+        ax = fig.add_axes(rect, label=LADDER_LABEL)
     draw_ladder(ax, trace, axis, at=at, captions=captions)
     return fig
 
@@ -307,17 +318,42 @@ def draw_ladder(
     bottom = axis.height + TAIL_ROWS
     ax.set_xlim(*XLIM)
     ax.set_ylim(bottom, top)
-    ax.set_xticks([])
-    for side in ("top", "right", "bottom", "left"):
-        ax.spines[side].set_visible(False)
-    ticks = axis.ticks()
-    ax.set_yticks([r for r, _ in ticks], [label for _, label in ticks])
-    ax.tick_params(axis="y", labelsize=7, length=3, color=GREY, labelcolor="#444444", pad=2)
-    ax.set_ylabel("time (s)", fontsize=7.5, color="#444444", labelpad=2)
+    ax.set_axis_off()  # ticks are drawn below as plain texts: Axis objects are slow to build
     placer = Placer(fig, ax.bbox)
-    for label in ax.get_yticklabels():
+    # Time ticks in real seconds, left of the diagram.
+    ticks = axis.ticks()
+    tick_x = XLIM[0] - 0.01
+    marks_x: list[float] = []
+    marks_y: list[float] = []
+    for row, tick_text in ticks:
+        marks_x += [tick_x, tick_x + 0.015, float("nan")]
+        marks_y += [row, row, float("nan")]
+        label = ax.text(
+            tick_x - 0.008,
+            row,
+            tick_text,
+            ha="right",
+            va="center",
+            fontsize=7,
+            color="#444444",
+            family=SANS,
+            clip_on=False,
+        )
         placer.fixed(label)
-    placer.fixed(ax.yaxis.label)
+    ax.add_artist(Line2D(marks_x, marks_y, color=GREY, lw=0.8, clip_on=False))
+    unit = ax.text(
+        tick_x - 0.105,
+        (top + bottom) / 2,
+        "time (s)",
+        rotation=90,
+        ha="right",
+        va="center",
+        fontsize=7.5,
+        color="#444444",
+        family=SANS,
+        clip_on=False,
+    )
+    placer.fixed(unit)
     end_row = y(drawn_end(trace)) + 0.6
 
     # Time lines, broken where the axis squeezes a gap.
@@ -337,9 +373,9 @@ def draw_ladder(
         start = top + 1.6
         for t0, t1 in axis.breaks:
             a, b = y(t0) + 0.5, y(t1) - 0.5
-            ax.add_line(Line2D([x, x], [start, a], color="#555555", lw=1.6, zorder=1))
+            ax.add_artist(Line2D([x, x], [start, a], color="#555555", lw=1.6, zorder=1))
             zig = [a + (b - a) * k / 6 for k in range(7)]
-            ax.add_line(
+            ax.add_artist(
                 Line2D(
                     [x + (0.012 if k % 2 else -0.012) * (0 < k < 6) for k in range(7)],
                     zig,
@@ -349,7 +385,7 @@ def draw_ladder(
                 )
             )
             start = b
-        ax.add_line(Line2D([x, x], [start, end_row], color="#555555", lw=1.6, zorder=1))
+        ax.add_artist(Line2D([x, x], [start, end_row], color="#555555", lw=1.6, zorder=1))
     for t0, t1 in axis.breaks:
         mid = (y(t0) + y(t1)) / 2
         txt = ax.text(
@@ -385,7 +421,7 @@ def draw_ladder(
                 steps.append((tr.t, tr.dst, tr.conn))
         for t, state, conn in steps:
             row = y(t)
-            ax.add_line(
+            ax.add_artist(
                 Line2D(
                     [X[name] - 0.018, X[name] + 0.018],
                     [row, row],
@@ -421,7 +457,7 @@ def draw_ladder(
         x = X[bar.endpoint] + _sign(bar.endpoint) * TIMER_COLUMN.get(bar.timer, 0.04)
         colour = TIMER_COLOUR.get(bar.timer, GREY)
         y0, y1 = y(bar.start), y(bar.end)
-        ax.add_line(
+        ax.add_artist(
             Line2D(
                 [x, x],
                 [y0, max(y1, y0 + 0.15)],
@@ -433,11 +469,11 @@ def draw_ladder(
             )
         )
         if bar.how == "fire":
-            ax.add_line(
+            ax.add_artist(
                 Line2D([x], [y1], marker="o", ms=4.5, color=colour, mec=BLACK, mew=0.6, zorder=4)
             )
         elif bar.how in ("cancel", "restart"):
-            ax.add_line(Line2D([x - 0.01, x + 0.01], [y1, y1], color=BLACK, lw=1.0, zorder=4))
+            ax.add_artist(Line2D([x - 0.01, x + 0.01], [y1, y1], color=BLACK, lw=1.0, zorder=4))
     for bar in bars:
         text = timer_text(bar)
         if text is None:
@@ -517,13 +553,13 @@ def draw_ladder(
             zorder=3,
         )
         arrow.set_gid(f"segment-{seg.id}")
-        ax.add_patch(arrow)
+        ax.add_artist(arrow)
         if seg.fate in ("dropped", "expired") or seg.delivered_to is None:
             px, py = ax.transData.transform((xb, yb))
             half = 7.0 * fig.dpi / 72
             placer.obstacle(Bbox([[px - half, py - half], [px + half, py + half]]))
         if seg.fate == "dropped":
-            ax.add_line(
+            ax.add_artist(
                 Line2D(
                     [xb],
                     [yb],
@@ -549,7 +585,7 @@ def draw_ladder(
                 gid=f"expired-{seg.id}",
             )
         elif seg.fate == "delivered" and seg.delivered_to is None:
-            ax.add_line(
+            ax.add_artist(
                 Line2D(
                     [xb],
                     [yb],
@@ -622,7 +658,7 @@ def draw_ladder(
     # The cursor.
     if at is not None:
         row = min(y(at), end_row)
-        ax.add_line(
+        ax.add_artist(
             Line2D(
                 list(XLIM), [row, row], color=GREEN, lw=1.6, ls=(0, (6, 2)), zorder=7, gid="cursor"
             )
