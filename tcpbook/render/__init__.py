@@ -8,12 +8,19 @@
 
 from __future__ import annotations
 
-from .bench import bench_redraw
 from .ladder import caption_roles, ladder, segment_label, timer_bars
 from .output import draw_to_file, figure_bytes
 from .statediagram import StateDiagram, edge_label, row_id, state_diagram
 from .timeaxis import TimeAxis
 from .timeline import ladder_with_timeline, timeline
+
+
+def bench_redraw(scenario: str = "close", runs: int = 50) -> dict[str, float]:
+    """Median milliseconds of a widget redraw (see :mod:`tcpbook.render.bench`)."""
+    from .bench import bench_redraw as run
+
+    return run(scenario, runs)
+
 
 __all__ = [
     "StateDiagram",
