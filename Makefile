@@ -30,7 +30,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter refuses to start as root unless told it is fine.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser book test lint format unit notebooks browser bench clean distclean
+.PHONY: help setup setup-browser book test lint format unit notebooks notebooks-build browser bench clean distclean
 
 help:
 	@echo "tcpbook — an interactive Jupyter textbook about TCP connection management"
@@ -41,6 +41,7 @@ help:
 	@echo "  make format     ruff format + ruff check --fix"
 	@echo "  make unit       pytest tests/ (without the browser test)"
 	@echo "  make notebooks  re-run every notebook and compare with its stored outputs (nbval)"
+	@echo "  make notebooks-build  update the navigation links, then re-execute and store every notebook"
 	@echo "  make browser    the real-browser test (headless Chromium + JupyterLab)"
 	@echo "  make bench      run the benchmarks (python -m tcpbook.bench)"
 	@echo "  make clean      remove caches and build output; make distclean also removes .venv"
@@ -122,6 +123,13 @@ notebooks: setup
 	@$(PYTEST) $(NBVAL) notebooks/; rc=$$?; \
 	[ $$rc -ne 5 ] || echo "error: nbval collected no notebook cells in notebooks/" >&2; \
 	exit $$rc
+
+# Writes the navigation cells, then executes every chapter in place (deterministically) so the
+# book is committed with its outputs; NB="notebooks/02-*.ipynb" limits it to some chapters.
+NB ?=
+notebooks-build: setup
+	$(PY) tools/nav.py
+	$(PY) tools/build_notebooks.py $(NB)
 
 browser: setup-browser
 	@$(PYTEST) -m browser tests/; rc=$$?; \

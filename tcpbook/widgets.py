@@ -54,6 +54,7 @@ FIN_TIMEOUT_CHOICES: tuple[tuple[str, float | None], ...] = (
 PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to read the status
 LADDER_DPI = 80  # sharp enough on screen for an 8-inch-wide ladder; fewer pixels draw faster
 STATIC_DPI = 100
+STATIC_COLOURS = 256
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
 SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
 
@@ -230,7 +231,9 @@ def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 
     canvas.paste(a, (0, 0))
     canvas.paste(b, (a.width + gap, 0))
     buf = io.BytesIO()
-    canvas.save(buf, format="png", optimize=True)
+    # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
+    # this picture is stored in every notebook that shows an explorer.
+    canvas.quantize(colors=STATIC_COLOURS).save(buf, format="png", optimize=True)
     return buf.getvalue()
 
 
@@ -455,7 +458,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
         self.ladder_image = W.Image(
             format="png", layout=W.Layout(max_width="100%", height="auto", object_fit="contain")
         )
-        self.diagram_html = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
+        self.diagram_html = W.HTML(layout=W.Layout(width="100%", overflow="auto"))
 
         self.time_slider = W.SelectionSlider(
             options=[("0 s", 0.0)],
@@ -526,8 +529,8 @@ class Explorer(W.VBox):  # type: ignore[misc]
     def _layout(self) -> list[W.Widget]:
         pictures = W.Box(
             [
-                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 440px", min_width="0")),
-                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 360px", min_width="0")),
+                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 480px", min_width="0")),
+                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 420px", min_width="0")),
             ],
             layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
         )

@@ -36,6 +36,11 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # pragma: no cover - playwright is a test dependency
+    PlaywrightTimeout = TimeoutError  # type: ignore[assignment,misc]
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,13 +57,17 @@ RUN_ALL_MS = 90_000
 CHANGE_MS = 20_000
 VIEWPORT = {"width": 1400, "height": 1000}
 
-#: JupyterLab user settings: no news or update toasts, every cell kept in the page.
+#: JupyterLab user settings: no news or update toasts, every cell kept in the page, and the
+#: notebook's own kernel started without asking.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
     },
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
 }
 
 
@@ -69,7 +78,18 @@ class Lab:
     root: Path
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/notebooks/{name}?token={self.token}"
+        # ?reset: a fresh workspace, so tabs opened by an earlier test do not come back
+        return f"{self.url}/lab/tree/notebooks/{name}?reset&token={self.token}"
+
+    def shut_down_kernels(self) -> None:
+        """End every kernel the earlier pages started (the REST API, as JupyterLab does)."""
+        with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}", timeout=10) as r:
+            sessions = json.load(r)
+        for session in sessions:
+            request = urllib.request.Request(
+                f"{self.url}/api/sessions/{session['id']}?token={self.token}", method="DELETE"
+            )
+            urllib.request.urlopen(request, timeout=10).close()
 
 
 def _free_port() -> int:
@@ -178,8 +198,16 @@ def screenshot_on_failure(page: Page, name: str) -> Iterator[None]:
 
 
 def _open(page: Page, lab: Lab, name: str) -> None:
+    lab.shut_down_kernels()
     page.goto(lab.notebook_url(name), wait_until="domcontentloaded")
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible", timeout=60_000)
+    # Older JupyterLab versions may still ask which kernel to start: take the preferred one.
+    select = page.locator(".jp-Dialog button.jp-mod-accept", has_text="Select")
+    try:
+        select.wait_for(state="visible", timeout=3000)
+        select.click()
+    except PlaywrightTimeout:
+        pass
     page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(
         state="attached", timeout=KERNEL_IDLE_MS
     )

@@ -60,7 +60,8 @@ def execute(path: Path) -> float:
         kernel_name=KERNEL,
         timeout=CELL_TIMEOUT,
         record_timing=False,
-        store_widget_state=True,
+        store_widget_state=False,  # model ids change every run; the PNG in each
+        # explorer output is what readers without a kernel see
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
