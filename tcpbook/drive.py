@@ -732,9 +732,10 @@ def _panel_class() -> type:
             self.status_html = W.HTML()
             self.message_html = W.HTML()
             self.button_rows = W.VBox()
-            self.diagram_html = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
+            self.diagram_html = W.HTML(layout=W.Layout(width="100%", overflow="auto"))
             self.ladder_image = W.Image(
-                format="png", layout=W.Layout(max_width="100%", height="auto")
+                format="png",
+                layout=W.Layout(max_width="100%", height="auto", object_fit="contain"),
             )
             self.log_html = W.HTML()
             undo = W.Button(description="undo", icon="undo", layout=W.Layout(width="auto"))
@@ -749,7 +750,15 @@ def _panel_class() -> type:
                     self.button_rows,
                     W.HBox([undo, again]),
                     self.message_html,
-                    W.HBox([self.ladder_image, self.diagram_html]),
+                    W.Box(
+                        [
+                            W.Box([self.ladder_image], layout=W.Layout(flex="1 1 420px")),
+                            W.Box([self.diagram_html], layout=W.Layout(flex="1 1 420px")),
+                        ],
+                        layout=W.Layout(
+                            flex_flow="row wrap", align_items="flex-start", width="100%"
+                        ),
+                    ),
                     self.log_html,
                 ]
             )
@@ -794,8 +803,8 @@ def _panel_class() -> type:
             flying = sum(len(q) for q in d.flight.values())
             plural = "" if flying == 1 else "s"
             return (
-                f"t = {d.now:g} s   A: {d.state('A')}   B: {d.state('B')}   "
-                f"({flying} segment{plural} in flight)"
+                f"t = {d.now:g} s · A: {d.state('A')} · B: {d.state('B')} · "
+                f"{flying} segment{plural} in flight"
             )
 
         def refresh(self) -> None:
@@ -814,9 +823,16 @@ def _panel_class() -> type:
             ]
             self.status_html.value = f"<b>{escape(self.status)}</b>"
             trace = d.trace
-            self.diagram_html.value = render.state_diagram(trace, endpoint="both").svg()
-            self._fig = render.ladder(trace, fig=self._fig)
-            self.ladder_image.value = _png(self._fig)
+            svg = render.state_diagram(trace, endpoint="both").svg()
+            self.diagram_html.value = _SVG_SIZE.sub(
+                r'<svg\1 width="100%" style="max-width: \2pt; height: auto"', svg, count=1
+            )
+            if trace.transitions:
+                self._fig = render.ladder(trace, fig=self._fig)
+                self.ladder_image.value = _png(self._fig)
+                self.ladder_image.layout.display = None
+            else:  # nothing has happened yet: an empty ladder is only a pair of lines
+                self.ladder_image.layout.display = "none"
             tail = escape("\n".join(d.log[-LOG_LINES:]))
             self.log_html.value = f"<pre style='font-size:90%'>{tail}</pre>"
 
@@ -850,6 +866,8 @@ def _panel_class() -> type:
 _PANEL: list[type] = []
 
 
+#: Graphviz writes a fixed size in pt; the panel lets the diagram shrink with its box instead.
+_SVG_SIZE = re.compile(r'<svg([^>]*?) width="([0-9.]+)pt" height="[0-9.]+pt"')
 STATIC_DIAGRAM_HEIGHT = 520  # pixels: the state diagram stays readable next to a short ladder
 
 

@@ -167,8 +167,8 @@ def test_panel_offers_a_button_per_move_and_explains_refusals() -> None:
     refused = panel.press("A listen")
     assert not refused.ok
     assert "connection already exists (state SYN_SENT)" in panel.message_html.value
-    assert panel.status == "t = 0 s   A: SYN_SENT   B: LISTEN   (1 segment in flight)"
-    assert "<svg" in panel.diagram_html.value
+    assert panel.status == "t = 0 s · A: SYN_SENT · B: LISTEN · 1 segment in flight"
+    assert 'width="100%" style="max-width: ' in panel.diagram_html.value
     assert bytes(panel.ladder_image.value).startswith(b"\x89PNG")
 
 
@@ -191,6 +191,6 @@ def test_panel_static_picture_and_plain_text() -> None:
     panel.press("A connect")
     data = panel._repr_mimebundle_()
     assert data["text/plain"] == (
-        "Drive it yourself: t = 0 s   A: SYN_SENT   B: CLOSED   (1 segment in flight)"
+        "Drive it yourself: t = 0 s · A: SYN_SENT · B: CLOSED · 1 segment in flight"
     )
     assert panel.static().startswith(b"\x89PNG")
