@@ -257,7 +257,7 @@ class _Pending:
     stmt: Statement
     kind: str
     start: int
-    end: int | None
+    end: int
     fd: int
     size: int = 0
 
@@ -784,7 +784,8 @@ class Runner:
             raise ScriptProblem("unsupported", "two blocking calls at once", stmt.line)
         time = stmt.time
         assert time is not None
-        end = None
+        # Without "start...end" packetdrill runs a call inline: it must return at once.
+        end = self.now
         if time.block_end is not None:
             end = time.block_end + (self.stmt_base if time.kind == "rel" else 0)
         self.pending = _Pending(index, stmt, kind, self.now, end, fd, size)
@@ -1048,8 +1049,10 @@ class Runner:
             return 0, None
         if role == "sock" and self.listening and not self.accepted:
             # Closing a listener: Linux resets the connections waiting in its accept queue.
-            if st is S.LISTEN:
-                ep.abort() if self.linger0 else ep.close()
+            if st is S.LISTEN and self.linger0:
+                ep.abort()
+            elif st is S.LISTEN:
+                ep.close()
             elif st is S.SYN_RECEIVED:
                 raise ScriptProblem(
                     "unsupported",
