@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .endpoint import (
@@ -25,11 +25,13 @@ from .endpoint import (
     Endpoint,
     Send,
     StartTimer,
+    TimerName,
     reset_for,
 )
 from .errors import IllegalCall, TcpbookError
 from .states import State
 from .trace import ENDPOINTS, ErrorRecord, SegmentRecord, TimerRecord, Trace, TransitionRecord
+from .trace import Endpoint as Side
 
 if TYPE_CHECKING:
     from .scenarios import Scenario, Step
@@ -130,8 +132,8 @@ class Params:
 class Host:
     """One machine with one port: at most one connection (TCB) at a time."""
 
-    def __init__(self, name: str, isn: int, config: Config) -> None:
-        self.name = name
+    def __init__(self, name: Side, isn: int, config: Config) -> None:
+        self.name: Side = name
         self.isn = isn
         self.config = config
         self.tcb: Endpoint | None = None
@@ -150,7 +152,7 @@ class Simulator:
         self.now = 0.0
         self._heap: list[tuple[float, int, int, Any, Any]] = []
         self._seq = 0
-        config = dict(
+        config = Config(
             rto=params.rto,
             syn_retries=params.syn_retries,
             msl=params.msl,
@@ -159,8 +161,8 @@ class Simulator:
             skip_time_wait=params.skip_time_wait,
         )
         self.hosts = {
-            "A": Host("A", params.isn_a, Config(**config, **scenario.config.get("A", {}))),  # type: ignore[arg-type]
-            "B": Host("B", params.isn_b, Config(**config, **scenario.config.get("B", {}))),  # type: ignore[arg-type]
+            "A": Host("A", params.isn_a, replace(config, **scenario.config.get("A", {}))),
+            "B": Host("B", params.isn_b, replace(config, **scenario.config.get("B", {}))),
         }
         self.drop_ids = frozenset(params.drop or ())
         self.drop_rule: DropRule | None = scenario.drop_rule if params.drop is None else None
@@ -192,6 +194,8 @@ class Simulator:
             if until is not None and t > until:
                 break
             heapq.heappop(self._heap)
+            if kind == _TIMER and a.tokens.get(b) != seq:
+                continue  # cancelled or restarted: not an event, and no reason to move the clock
             self.now = t
             events += 1
             if events > MAX_EVENTS:
@@ -216,7 +220,7 @@ class Simulator:
     def transmit(self, src: Host, seg: Any, conn: int) -> None:
         """Put a segment on the wire from ``src`` and decide its fate."""
         params = self.params
-        dst = "B" if src.name == "A" else "A"
+        dst: Side = "B" if src.name == "A" else "A"
         segments = self.trace.segments
         rec = SegmentRecord(
             len(segments) + 1,
@@ -226,7 +230,7 @@ class Simulator:
             seg.flags,
             seg.seq,
             seg.ack,
-            seg.len,  # type: ignore[arg-type]
+            seg.len,
             self.now,
             retransmission=seg.retransmission,
         )
@@ -243,7 +247,7 @@ class Simulator:
                 seg.flags,
                 seg.seq,
                 seg.ack,
-                seg.len,  # type: ignore[arg-type]
+                seg.len,
                 self.now,
                 retransmission=seg.retransmission,
                 duplicate_of=rec.id,
@@ -281,12 +285,12 @@ class Simulator:
 
     # -- hosts ---------------------------------------------------------------------------------
 
-    def _timer(self, host: Host, name: str, token: int) -> None:
+    def _timer(self, host: Host, name: TimerName, token: int) -> None:
         if host.tokens.get(name) != token or host.tcb is None or host.vanished:
             return  # cancelled or restarted since this entry was pushed
         del host.tokens[name]
-        self.trace.timers.append(TimerRecord(self.now, host.name, name, "fire", self.now))  # type: ignore[arg-type]
-        host.tcb.timer_fired(name)  # type: ignore[arg-type]
+        self.trace.timers.append(TimerRecord(self.now, host.name, name, "fire", self.now))
+        host.tcb.timer_fired(name)
         self._drain(host)
 
     def _drain(self, host: Host) -> None:
@@ -304,7 +308,7 @@ class Simulator:
                 trace.transitions.append(
                     TransitionRecord(
                         now, name, host.conn, item.src._value_, item.dst._value_, item.cause
-                    )  # type: ignore[arg-type]
+                    )
                 )
                 self._trigger(name, item.dst)
             elif type(item) is StartTimer:
@@ -312,12 +316,12 @@ class Simulator:
                 self._seq += 1
                 host.tokens[item.timer] = self._seq
                 heapq.heappush(self._heap, (deadline, self._seq, _TIMER, host, item.timer))
-                trace.timers.append(TimerRecord(now, name, item.timer, "start", deadline))  # type: ignore[arg-type]
+                trace.timers.append(TimerRecord(now, name, item.timer, "start", deadline))
             elif type(item) is CancelTimer:
                 host.tokens.pop(item.timer, None)
-                trace.timers.append(TimerRecord(now, name, item.timer, "cancel", None))  # type: ignore[arg-type]
+                trace.timers.append(TimerRecord(now, name, item.timer, "cancel", None))
             elif type(item) is AppError:
-                trace.errors.append(ErrorRecord(now, name, item.error))  # type: ignore[arg-type]
+                trace.errors.append(ErrorRecord(now, name, item.error))
         if tcb.state is State.CLOSED and host.tcb is tcb:
             host.tcb = None
             waiting, host.deferred = host.deferred, []
@@ -355,7 +359,7 @@ class Simulator:
         tcb = host.tcb
         if tcb is None:
             if call == "send":
-                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))  # type: ignore[arg-type]
+                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))
             return
         try:
             if call == "send":
@@ -364,7 +368,7 @@ class Simulator:
                 getattr(tcb, call)()
         except IllegalCall:
             if call == "send" and tcb.state is State.CLOSED:
-                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))  # type: ignore[arg-type]
+                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))
         self._drain(host)
 
 
