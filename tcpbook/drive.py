@@ -517,6 +517,23 @@ DRIVE_WITNESSES: dict[tuple[str, str, str], tuple[tuple[str, ...], dict[str, Any
         (*_A_CLOSES, "deliver B→A", "B close", "deliver B→A", "A vanish"),
         {},
     ),
+    # After shutdown() the application still reads; data it leaves unread turns close() into RST.
+    ("FIN_WAIT_1", "CLOSE with unread data", "CLOSED"): (
+        (*_OPEN, "A shutdown", "B send", "deliver B→A", "A close"),
+        {"auto_read": False},
+    ),
+    ("FIN_WAIT_2", "CLOSE with unread data", "CLOSED"): (
+        (*_OPEN, "A shutdown", "deliver A→B", "deliver B→A", "B send", "deliver B→A", "A close"),
+        {"auto_read": False},
+    ),
+    ("CLOSING", "CLOSE with unread data", "CLOSED"): (
+        (*_OPEN, "A shutdown", "B send", "B close", "deliver B→A", "deliver B→A", "A close"),
+        {"auto_read": False},
+    ),
+    ("LAST_ACK", "CLOSE with unread data", "CLOSED"): (
+        (*_OPEN, "B send", "B close", "deliver B→A", "deliver B→A", "A shutdown", "A close"),
+        {"auto_read": False},
+    ),
     ("CLOSE_WAIT", "CLOSE with unread data", "CLOSED"): (
         (*_OPEN, "B send", "B close", "deliver B→A", "deliver B→A", "A close"),
         {"auto_read": False},
