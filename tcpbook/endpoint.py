@@ -288,7 +288,7 @@ class Endpoint:
         if st in (S.LISTEN, S.SYN_SENT):
             self._goto(S.CLOSED, "CLOSE")
             return
-        if self.unread and st in (S.ESTABLISHED, S.CLOSE_WAIT):
+        if self.unread and st is not S.TIME_WAIT:
             self.orphaned = True
             self._send_reset()
             self._goto(S.CLOSED, "CLOSE with unread data")
@@ -378,6 +378,10 @@ class Endpoint:
         else:
             limit = cfg.retries2
         if self.retries >= limit:
+            if st is S.SYN_RECEIVED and self.passive:
+                # Linux drops the half-open request; the listener goes on listening.
+                self._back_to_listen("timeout retransmit")
+                return
             # Linux gives up silently: no RST on the wire, ETIMEDOUT for the application.
             self._error("ETIMEDOUT")
             self._goto(S.CLOSED, "timeout retransmit")
@@ -549,8 +553,11 @@ class Endpoint:
             else:
                 new = seg.len
             if st in (S.FIN_WAIT_1, S.FIN_WAIT_2) and self.orphaned:
-                # Linux: data for a socket its application has closed is answered with RST.
-                self._send_reset()
+                # Linux: data for a socket its application has closed is answered with the
+                # RST of a segment nobody wants (RFC 9293 3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST>).
+                reply = reset_for(seg)
+                if reply is not None:
+                    self.out.append(Send(reply))
                 self._error("ECONNRESET")
                 self._goto(S.CLOSED, "rcv data after CLOSE")
                 return
@@ -614,14 +621,21 @@ class Endpoint:
             self.fin_pending = False
             self._shutdown_write()
 
+    def _back_to_listen(self, cause: str) -> None:
+        """A passive open that did not complete: forget the peer, keep listening (3.10.7.4)."""
+        self._goto(S.LISTEN, cause)
+        self.unacked.clear()
+        self._cancel("retransmit")
+        self.snd_una = self.snd_nxt = self.iss
+        self.retries = 0
+        self.rto = self.config.rto
+
     def _on_reset(self) -> None:
         """An acceptable RST arrived (3.10.7.4 second check)."""
         st = self.state
         if st is S.SYN_RECEIVED:
             if self.passive:
-                self._goto(S.LISTEN, "rcv RST")
-                self.unacked.clear()
-                self._cancel("retransmit")
+                self._back_to_listen("rcv RST")
             else:
                 self._error("ECONNREFUSED")
                 self._goto(S.CLOSED, "rcv RST")

@@ -117,6 +117,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(S.TIME_WAIT, "skip TIME_WAIT", "-", S.CLOSED, "3.10.8", "tcpbook", False),
     # SYN_RECEIVED reached by simultaneous open goes back to CLOSED on RST (3.10.7.4 second).
     _row(S.SYN_RECEIVED, "rcv RST", "-", S.CLOSED, "3.10.7.4", main=False),
+    # Linux: a half-open request whose SYN,ACK is never answered is dropped; the listener stays.
+    _row(S.SYN_RECEIVED, "timeout retransmit", "-", S.LISTEN, "3.8.3", "Linux", False),
     # A RST answering our SYN: connection refused (3.10.7.3).
     _row(S.SYN_SENT, "rcv RST", "-", S.CLOSED, "3.10.7.3", main=False),
     # Retransmission gives up (RFC 9293 3.8.3 R2; Linux tcp_syn_retries / tcp_retries2).
@@ -155,7 +157,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Linux (RFC 2525 2.17): close() with unread data, or data for a closed socket, sends RST.
     *(
         _row(st, "CLOSE with unread data", "RST", S.CLOSED, "3.10.4", "Linux", False)
-        for st in (S.ESTABLISHED, S.CLOSE_WAIT)
+        for st in SYNCHRONIZED
+        if st is not S.TIME_WAIT
     ),
     *(
         _row(st, "rcv data after CLOSE", "RST", S.CLOSED, "3.10.7.4", "Linux", False)

@@ -48,8 +48,13 @@ def established(
     return a, b
 
 
-def in_state(state: State, config: Config | None = None) -> tuple[Endpoint, Endpoint]:
-    """An endpoint in ``state`` (first) and its peer (second), with nothing left in flight."""
+def in_state(
+    state: State, config: Config | None = None, how: str = "close"
+) -> tuple[Endpoint, Endpoint]:
+    """An endpoint in ``state`` (first) and its peer (second), with nothing left in flight.
+
+    ``how`` is the call that sends the endpoint's FIN: ``close`` or ``shutdown``.
+    """
     if state is S.CLOSED:
         return Endpoint(1000, config), Endpoint(5000)
     if state is S.LISTEN:
@@ -70,7 +75,7 @@ def in_state(state: State, config: Config | None = None) -> tuple[Endpoint, Endp
         x, y = established(config)
         if state is S.ESTABLISHED:
             return x, y
-        x.close()
+        getattr(x, how)()
         if state is S.CLOSING:
             y.close()
             deliver(y, x)  # y's FIN crosses x's FIN
@@ -91,7 +96,7 @@ def in_state(state: State, config: Config | None = None) -> tuple[Endpoint, Endp
     deliver(y, x)
     deliver(x, y)
     if state is S.LAST_ACK:
-        x.close()
+        getattr(x, how)()
     return x, y
 
 
@@ -130,6 +135,35 @@ def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
         assert x.state is S.SYN_RECEIVED
         x.drain()
         return x, lambda: x.receive(rst_at(x))
+    if event == "timeout retransmit" and src is S.SYN_RECEIVED and dst is S.CLOSED:
+        x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open gives up: no listener
+        x.connect(), y.connect()
+        x.receive(sent(y)[0])
+        x.drain()
+        return x, lambda: run_retransmissions(x)
+    if event == "CLOSE with unread data" and src in (S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING):
+        x, y = established(config)
+        y.send(50)
+        deliver(y, x)
+        x.shutdown()  # half-close: the socket is still the application's
+        if src is S.CLOSING:
+            y.close()
+            deliver(y, x)
+        elif src is S.FIN_WAIT_2:
+            deliver(x, y)
+            deliver(y, x)
+        assert (x.state, x.unread) == (src, 50)
+        x.drain()
+        return x, x.close
+    if event == "CLOSE with unread data" and src is S.LAST_ACK:
+        y, x = established(None, config)
+        y.send(50)
+        deliver(y, x)
+        y.close()
+        deliver(y, x)
+        x.shutdown()
+        x.drain()
+        return x, x.close
     if event == "CLOSE with unread data" and src is S.CLOSE_WAIT:
         y, x = established(None, config)
         y.send(50)
