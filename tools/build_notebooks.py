@@ -84,10 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     paths: list[Path] = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
     total = 0.0
     for path in paths:
-        print(f"executing {path.name} ...", end=" ", flush=True)
         seconds = execute(path)
         total += seconds
-        print(f"{seconds:.1f} s")
+        print(f"{path.name}: executed in {seconds:.1f} s", flush=True)
     print(f"{len(paths)} notebook(s) in {total:.1f} s")
     return 0
 
