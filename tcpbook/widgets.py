@@ -129,6 +129,14 @@ def moments(trace: Trace) -> list[float]:
     return sorted({round(x, 9) for x in times})
 
 
+def _simulate_keywords() -> list[str]:
+    import inspect
+
+    from . import simulate
+
+    return [p for p in inspect.signature(simulate).parameters if p != "scenario"]
+
+
 def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
     if isinstance(controls, str):
         controls = (controls,)
@@ -364,6 +372,12 @@ class Explorer(W.VBox):  # type: ignore[misc]
             "rfc1337": bool(kwargs.pop("rfc1337", False)),
             "skip_time_wait": bool(kwargs.pop("skip_time_wait", False)),
         }
+        unknown = sorted(set(kwargs) - set(_simulate_keywords()))
+        if unknown:
+            raise TcpbookError(
+                f"explore() got unknown setting(s) {', '.join(unknown)}; it takes controls=, "
+                f"at= and the settings of tcpbook.simulate: {', '.join(_simulate_keywords())}"
+            )
         self._fixed = kwargs  # latency, rto, ... stay as given
         self._simulate = simulate
         self.trace: Trace = self._run()
