@@ -118,7 +118,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # SYN_RECEIVED reached by simultaneous open goes back to CLOSED on RST (3.10.7.4 second).
     _row(S.SYN_RECEIVED, "rcv RST", "-", S.CLOSED, "3.10.7.4", main=False),
     # Linux: a half-open request whose SYN,ACK is never answered is dropped; the listener stays.
-    _row(S.SYN_RECEIVED, "timeout retransmit", "-", S.LISTEN, "3.8.3", "Linux", False),
+    _row(S.SYN_RECEIVED, "timeout retransmit", "-", S.LISTEN, "3.8.3", "Linux"),
     # A RST answering our SYN: connection refused (3.10.7.3).
     _row(S.SYN_SENT, "rcv RST", "-", S.CLOSED, "3.10.7.3", main=False),
     # Retransmission gives up (RFC 9293 3.8.3 R2; Linux tcp_syn_retries / tcp_retries2).
