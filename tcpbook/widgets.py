@@ -52,7 +52,7 @@ FIN_TIMEOUT_CHOICES: tuple[tuple[str, float | None], ...] = (
 )
 
 PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to read the status
-LADDER_DPI = 80  # sharp enough on screen for an 8-inch-wide ladder; fewer pixels draw faster
+LADDER_DPI = 100  # 800 px for the 8-inch ladder: sharp when the browser scales it down
 STATIC_DPI = 100
 STATIC_COLOURS = 256
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
