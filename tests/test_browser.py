@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, ElementHandle, Locator, Page
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -243,6 +243,10 @@ def _status(explorer: Locator) -> str:
     return explorer.locator(".widget-html").first.inner_text()
 
 
+def _status_handle(explorer: Locator) -> ElementHandle:
+    return explorer.locator(".widget-html").first.element_handle()
+
+
 def _ladder_src(explorer: Locator) -> str:
     return explorer.locator("img").first.get_attribute("src") or ""
 
@@ -317,6 +321,20 @@ def _play_with_the_explorer(page: Page, lab: Lab) -> None:
     assert _diagram(explorer) != first_diagram, "stepping did not move the state highlight"
     latencies.sort()
     print(f"step click to redrawn explorer: median {latencies[len(latencies) // 2] * 1000:.0f} ms")
+
+    # Play: the browser moves the time slider by itself (a jslink, no kernel code), and every
+    # move redraws. Two different status lines in a row show it playing; then stop it.
+    play = explorer.locator(".jupyter-widget-play button, .widget-play button")
+    explorer.locator("button", has_text="whole run").first.click()
+    page.wait_for_function("el => el.innerText.startsWith('At ')", arg=_status_handle(explorer))
+    seen = {_status(explorer)}
+    play.first.click()
+    deadline = time.monotonic() + CHANGE_MS / 1000
+    while len(seen) < 3:
+        assert time.monotonic() < deadline, f"play did not move the cursor: {seen}"
+        page.wait_for_timeout(100)
+        seen.add(_status(explorer))
+    play.nth(1).click()  # stop
 
     if os.environ.get("TCPBOOK_SCREENSHOTS"):
         explorer.screenshot(path=str(Path(os.environ["TCPBOOK_SCREENSHOTS"]) / "explorer.png"))
