@@ -266,7 +266,7 @@ class LadderView:
     def png(self, trace: Trace, at: float | None) -> bytes:
         if trace is not self._trace or self._background is None:
             self._draw(trace, at)
-        if at is not None:
+        if at is not None and self._cursor:
             self._move_cursor(trace, at)
         return self._blit(at is not None)
 

@@ -271,6 +271,25 @@ def test_moving_the_cursor_never_redraws_the_whole_ladder(
     assert len(calls) == 1
 
 
+def test_a_renderer_without_cursor_tags_still_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the renderer's gid="cursor" artists the explorer draws every picture in full."""
+
+    def plain(trace: tcpbook.Trace, at: float | None, fig: Figure) -> Figure:
+        fig.clear()
+        ax = fig.add_subplot()
+        if at is not None:
+            ax.axhline(at)
+        ax.set_ylim(trace.end, 0)
+        return fig
+
+    monkeypatch.setattr(widgets, "_draw_ladder", plain)
+    ex = explore("close", msl=5)
+    before = bytes(ex.ladder_image.value)
+    ex.set(at=0.9)
+    assert bytes(ex.ladder_image.value) != before
+    assert "TIME_WAIT" in ex.status
+
+
 def _cpu_ms(action: Callable[[], None]) -> float:
     """Processor time of ``action``: unlike wall time, not inflated by other busy processes."""
     start = time.process_time()
