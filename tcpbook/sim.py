@@ -161,8 +161,8 @@ class Simulator:
             skip_time_wait=params.skip_time_wait,
         )
         self.hosts = {
-            "A": Host("A", params.isn_a, replace(config, **scenario.config.get("A", {}))),
-            "B": Host("B", params.isn_b, replace(config, **scenario.config.get("B", {}))),
+            "A": Host("A", params.isn_a, _with(config, scenario.config.get("A"))),
+            "B": Host("B", params.isn_b, _with(config, scenario.config.get("B"))),
         }
         self.drop_ids = frozenset(params.drop or ())
         self.drop_rule: DropRule | None = scenario.drop_rule if params.drop is None else None
@@ -370,6 +370,11 @@ class Simulator:
             if call == "send" and tcb.state is State.CLOSED:
                 self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))
         self._drain(host)
+
+
+def _with(config: Config, overrides: Mapping[str, Any] | None) -> Config:
+    """``config`` with a scenario's per-host overrides (shared when there are none: read-only)."""
+    return replace(config, **overrides) if overrides else config
 
 
 def simulate_scenario(scenario: Scenario, params: Params) -> Trace:

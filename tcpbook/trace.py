@@ -71,7 +71,7 @@ class SegmentRecord:
         }
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class TransitionRecord:
     """An endpoint moved from one state to another; ``cause`` is the table row's event."""
 
@@ -93,7 +93,7 @@ class TransitionRecord:
         }
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class TimerRecord:
     """A timer started, fired or was cancelled (``deadline`` is when it would fire)."""
 
@@ -113,7 +113,7 @@ class TimerRecord:
         }
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ErrorRecord:
     """An error the application on ``endpoint`` would see (ECONNREFUSED, ECONNRESET, ...)."""
 
