@@ -263,16 +263,34 @@ class LadderView:
         self._background: Any = None
         self._cursor: dict[str, Any] = {}
 
-    def png(self, trace: Trace, at: float | None) -> bytes:
-        if trace is not self._trace or self._background is None:
+    def picture(self, trace: Trace, at: float | None) -> tuple[str, bytes]:
+        """``(format, data)`` for an ``ipywidgets.Image``: SVG for a new run, PNG for a cursor.
+
+        A new run is drawn once and sent as SVG with text left as text (no glyph rendering:
+        about half the time of a PNG). Later cursor moves on the same run blit onto a bitmap
+        of that drawing, made the first time the cursor moves.
+        """
+        if trace is not self._trace:
             self._draw(trace, at)
+            return "svg+xml", self._svg(at is not None)
+        if self._cursor and self._background is None:
+            self._keep_background()
+        if at is not None and self._cursor:
+            self._move_cursor(trace, at)
+        return "png", self._blit(at is not None)
+
+    def png(self, trace: Trace, at: float | None) -> bytes:
+        """The picture as PNG, whatever changed (for callers that need one format)."""
+        if trace is not self._trace:
+            self._draw(trace, at)
+        if self._cursor and self._background is None:
+            self._keep_background()
         if at is not None and self._cursor:
             self._move_cursor(trace, at)
         return self._blit(at is not None)
 
     def _draw(self, trace: Trace, at: float | None) -> None:
-        """Draw ``trace`` in full (with a cursor, so its artists exist) and keep the bitmap
-        of everything but the cursor."""
+        """Draw ``trace`` in full, with a cursor so its artists exist (hidden when at is None)."""
         self.fig = _draw_ladder(trace, 0.0 if at is None else at, self.fig)
         self._trace, self._background = trace, None
         self._cursor = {
@@ -283,8 +301,20 @@ class LadderView:
         }
         if len(self._cursor) != len(self.CURSOR_GIDS):  # unknown renderer: no fast path
             self.fig = _draw_ladder(trace, at, self.fig)
-            self._trace, self._cursor = None, {}
-            return
+            self._trace, self._cursor = None, {}  # so every change draws in full
+
+    def _svg(self, with_cursor: bool) -> bytes:
+        import matplotlib
+
+        for artist in self._cursor.values():
+            artist.set_visible(with_cursor)
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
+            self.fig.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue()
+
+    def _keep_background(self) -> None:
+        """Rasterise the drawing without its cursor, once, for cursor moves to blit onto."""
         for artist in self._cursor.values():
             artist.set_visible(False)
         canvas = self.fig.canvas
@@ -668,7 +698,9 @@ class Explorer(W.VBox):  # type: ignore[misc]
     # -- drawing ----------------------------------------------------------------------------
 
     def _redraw(self) -> None:
-        self.ladder_image.value = self._ladder.png(self.trace, self.at)
+        fmt, data = self._ladder.picture(self.trace, self.at)
+        self.ladder_image.format = fmt
+        self.ladder_image.value = data
         self.diagram_html.value = _state_svg(self.trace, self.at)
         self.status_html.value = f"<b>{self.status}</b>"
 

@@ -243,7 +243,15 @@ def test_display_carries_the_widget_a_static_png_and_plain_text(close: Explorer)
     assert picture.format == "PNG" and picture.width > picture.height > 300
 
 
-def test_ladder_is_a_png_and_diagram_an_svg(close: Explorer) -> None:
+def test_ladder_is_svg_for_a_new_run_png_for_cursor_moves_and_diagram_an_svg(
+    close: Explorer,
+) -> None:
+    close.set(msl=7)
+    assert close.ladder_image.format == "svg+xml"
+    svg = bytes(close.ladder_image.value)
+    assert b"<svg" in svg and b"TIME_WAIT" in svg  # text stays text: fast, and searchable
+    close.set(at=0.9)
+    assert close.ladder_image.format == "png"
     assert bytes(close.ladder_image.value).startswith(b"\x89PNG")
     assert "<svg" in close.diagram_html.value
 
