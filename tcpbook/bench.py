@@ -1,7 +1,7 @@
 """``python -m tcpbook.bench`` (``make bench``): is the book fast enough to feel instant?
 
 Measures what a reader waits for and prints PASS/MISS against the book's targets: importing
-tcpbook, one simulated run, one widget update (re-simulate, redraw the ladder as PNG and the
+tcpbook, one simulated run, one widget update (re-simulate, redraw the ladder as SVG and the
 state diagram as SVG), executing every notebook, and Monte Carlo throughput on one core and on
 all of them. The numbers also go to a JSON file (``bench/latest.json`` by default) so that runs
 on different days or machines can be compared.
@@ -105,8 +105,9 @@ def _png(figure: Any) -> bytes:
 
 
 def bench_widget(repeat: int) -> Row:
-    """What one slider move costs: simulate, ladder as PNG, state diagram as SVG."""
-    name = "widget update (simulate + ladder PNG + state SVG)"
+    """What one slider move costs: simulate, ladder as SVG (text kept as text, as the explorer
+    sends a new run) into a reused figure, state diagram restyled as SVG."""
+    name = "widget update (simulate + ladder SVG + state SVG)"
     try:
         import matplotlib
 
@@ -121,11 +122,16 @@ def bench_widget(repeat: int) -> Row:
     except (ImportError, AttributeError) as exc:
         return Row(name, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"not available: {exc}")
     msl = iter(range(1, 10**9))
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.0, 8.0))
 
     def update() -> None:
         # a new MSL each time, as a slider would give, so no cache can answer
         trace = tcpbook.simulate("close", msl=5 + next(msl) % 50, drop=(11,))
-        _png(ladder(trace))
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
+            ladder(trace, fig=fig).savefig(buf, format="svg", metadata={"Date": None})
         state_diagram(trace, at=trace.end / 2).svg()
         plt.close("all")
 
