@@ -90,20 +90,6 @@ def bench_simulate(repeat: int) -> Row:
     return Row("simulate('close')", seconds * 1e6, "µs", note=f"median of {repeat} × 200 runs")
 
 
-def _png(figure: Any) -> bytes:
-    """PNG bytes of what the renderer returned (a matplotlib Figure or a rich-display object)."""
-    if hasattr(figure, "savefig"):
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png")
-        return buf.getvalue()
-    if hasattr(figure, "_repr_png_"):
-        return bytes(figure._repr_png_())
-    fig = getattr(figure, "figure", None) or getattr(figure, "fig", None)
-    if fig is not None and hasattr(fig, "savefig"):
-        return _png(fig)
-    raise TypeError(f"cannot make a PNG of {type(figure).__name__}")
-
-
 def bench_widget(repeat: int) -> Row:
     """What one slider move costs: simulate, ladder as SVG (text kept as text, as the explorer
     sends a new run) into a reused figure, state diagram restyled as SVG."""
