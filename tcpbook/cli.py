@@ -51,6 +51,16 @@ def _segment(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
+    return value
+
+
 def _segment_seconds(text: str) -> tuple[int, float]:
     number, sep, seconds = text.partition("=")
     if not sep:
@@ -116,6 +126,20 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="one-way network delay (default 0.05)",
     )
+    p.add_argument(
+        "--rto",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="initial retransmission timeout (default 1, RFC 6298; Linux 0.2)",
+    )
+    p.add_argument(
+        "--syn-retries",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="SYN retransmissions before ETIMEDOUT (default 6, Linux tcp_syn_retries)",
+    )
 
 
 def simulate_from_args(args: argparse.Namespace) -> Any:
@@ -133,6 +157,10 @@ def simulate_from_args(args: argparse.Namespace) -> Any:
     extra: dict[str, Any] = {}
     if args.latency is not None:
         extra["latency"] = args.latency
+    if args.rto is not None:
+        extra["rto"] = args.rto
+    if args.syn_retries is not None:
+        extra["syn_retries"] = args.syn_retries
     return simulate(
         args.scenario,
         msl=args.msl,

@@ -170,3 +170,16 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_linux_like_timers_from_the_cli() -> None:
+    data = run_json("no-answer", "--rto", "0.2", "--syn-retries", "2")
+    assert [s["sent"] for s in data["segments"]] == [0.0, 0.2, 0.6]
+    assert [(e["t"], e["error"]) for e in data["errors"]] == [(1.4, "ETIMEDOUT")]
+    assert data["params"]["rto"] == 0.2 and data["params"]["syn_retries"] == 2
+
+
+@pytest.mark.parametrize("args", [["--rto", "0"], ["--syn-retries", "-1"], ["--latency", "-1"]])
+def test_bad_timer_options(args: list[str]) -> None:
+    proc = cli("run", "close", *args)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
