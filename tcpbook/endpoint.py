@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from .errors import IllegalCall
-from .states import SYNCHRONIZED, State, allowed
+from .states import ROWS, SYNCHRONIZED, State
 
 S = State
 
@@ -182,7 +182,7 @@ class Endpoint:
 
     def _goto(self, dst: State, cause: str) -> None:
         src = self.state
-        if not allowed(src, cause, dst):
+        if (src, cause, dst) not in ROWS:
             raise AssertionError(f"no table row {src} --{cause}--> {dst}")
         self.state = dst
         self.out.append(Change(src, dst, cause))
@@ -470,29 +470,31 @@ class Endpoint:
     def _in_other(self, seg: Segment) -> None:
         """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state."""
         st = self.state
+        flags = seg.flags  # read each control bit once: this runs for nearly every segment
+        syn, fin, rst, has_ack = "SYN" in flags, "FIN" in flags, "RST" in flags, "ACK" in flags
         if (
             st is S.TIME_WAIT
-            and seg.fin
-            and not seg.rst
+            and fin
+            and not rst
             and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
         ):
             # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
             self._send_ack()
             self._start("time_wait", 2 * self.config.msl)
             return
-        if st is S.SYN_RECEIVED and seg.syn and seg.seq == self.irs and not seg.rst:
-            if seg.has_ack and self._ack_in_range(seg.ack):
+        if st is S.SYN_RECEIVED and syn and seg.seq == self.irs and not rst:
+            if has_ack and self._ack_in_range(seg.ack):
                 # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
                 self._ack_advance(seg.ack or 0)
                 self._goto(S.ESTABLISHED, "rcv ACK of SYN")
                 self._established()
-            elif not seg.has_ack and self.passive:
+            elif not has_ack and self.passive:
                 # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
                 self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
             return
         # first: sequence number
         if not self._acceptable(seg):
-            if not seg.rst and not _bare_ack(seg):
+            if not rst and not _bare_ack(seg):
                 self._send_ack()
                 if st is S.TIME_WAIT:
                     # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
@@ -500,18 +502,18 @@ class Endpoint:
                     self._start("time_wait", 2 * self.config.msl)
             return
         # second: RST (with RFC 5961 section 3 as adopted by RFC 9293: exact match resets)
-        if seg.rst:
+        if rst:
             if seg.seq != self.rcv_nxt:
                 self._send_ack()  # challenge ACK
                 return
             self._on_reset()
             return
         # fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)
-        if seg.syn:
+        if syn:
             self._send_ack()
             return
         # fifth: ACK
-        if not seg.has_ack:
+        if not has_ack:
             return
         ack = seg.ack or 0
         fin_acked_now = False
@@ -540,7 +542,7 @@ class Endpoint:
         # seventh: segment text
         st = self.state
         need_ack = False
-        fin_in_order = seg.fin
+        fin_in_order = fin
         if seg.len:
             if seg.seq != self.rcv_nxt:
                 # Out of order or partly old: keep only what starts at RCV.NXT. tcpbook keeps no
@@ -567,7 +569,7 @@ class Endpoint:
                 if not self.config.auto_read:
                     self.unread += new
                 need_ack = True
-        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+        if fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
             need_ack = True
         # eighth: FIN

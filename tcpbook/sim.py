@@ -301,21 +301,22 @@ class Simulator:
         now = self.now
         # Dispatch on the exact output type (these NamedTuples are never subclassed); `_value_`
         # reads the state name without Enum's slower `.value` descriptor. Both are hot paths.
+        conn = host.conn
         for item in tcb.drain():
             if type(item) is Send:
-                self.transmit(host, item.segment, host.conn)
+                self.transmit(host, item.segment, conn)
             elif type(item) is Change:
                 trace.transitions.append(
                     TransitionRecord(
-                        now, name, host.conn, item.src._value_, item.dst._value_, item.cause
+                        now, name, conn, item.src._value_, item.dst._value_, item.cause
                     )
                 )
                 self._trigger(name, item.dst)
             elif type(item) is StartTimer:
                 deadline = round(now + item.delay, 9)
-                self._seq += 1
-                host.tokens[item.timer] = self._seq
-                heapq.heappush(self._heap, (deadline, self._seq, _TIMER, host, item.timer))
+                self._seq = seq = self._seq + 1
+                host.tokens[item.timer] = seq
+                heapq.heappush(self._heap, (deadline, seq, _TIMER, host, item.timer))
                 trace.timers.append(TimerRecord(now, name, item.timer, "start", deadline))
             elif type(item) is CancelTimer:
                 host.tokens.pop(item.timer, None)

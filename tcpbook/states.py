@@ -166,12 +166,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
-_ROWS: frozenset[tuple[State, str, State]] = frozenset((t.src, t.event, t.dst) for t in TRANSITIONS)
+#: Every (from, event, to) of the table, for a constant-time check on each move.
+ROWS: frozenset[tuple[State, str, State]] = frozenset((t.src, t.event, t.dst) for t in TRANSITIONS)
 
 
 def allowed(src: State, event: str, dst: State) -> bool:
     """True when the table has a row leading from ``src`` to ``dst`` on ``event``."""
-    return (src, event, dst) in _ROWS
+    return (src, event, dst) in ROWS
 
 
 def table() -> list[dict[str, str | bool]]:
