@@ -235,23 +235,12 @@ class Simulator:
             retransmission=seg.retransmission,
         )
         segments.append(rec)
+        lag = params.duplicate.get(rec.id)
+        # the network's copy: the same segment, numbered next (made before rec's fate is set)
+        copy = None if lag is None else replace(rec, id=rec.id + 1, duplicate_of=rec.id)
         flight = params.latency + params.delay.get(rec.id, 0.0)
         delivered = self._launch(rec, seg, flight)
-        lag = params.duplicate.get(rec.id)
-        if lag is not None:
-            copy = SegmentRecord(
-                len(segments) + 1,
-                conn,
-                src.name,
-                dst,
-                seg.flags,
-                seg.seq,
-                seg.ack,
-                seg.len,
-                self.now,
-                retransmission=seg.retransmission,
-                duplicate_of=rec.id,
-            )
+        if copy is not None:
             segments.append(copy)
             base = flight if delivered else params.latency
             self._launch(copy, seg, base + (lag or DUPLICATE_LAG))

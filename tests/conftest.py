@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 matplotlib.use("Agg")
 
@@ -104,6 +104,23 @@ def chromium_browser(chromium_executable: str, chromium_args: list[str]) -> Iter
             yield browser
         finally:
             browser.close()
+
+
+#: The browser window of the page tests, and how long a reader's click may take to show.
+VIEWPORT = {"width": 1400, "height": 1000}
+CHANGE_MS = 20_000
+
+
+@pytest.fixture()
+def page(chromium_browser: Browser) -> Iterator[Page]:
+    """A fresh browser context and page for one test."""
+    context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(CHANGE_MS)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def pytest_report_header(config: Any) -> list[str]:

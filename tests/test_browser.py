@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import CHANGE_MS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ElementHandle, Locator, Page
+    from playwright.sync_api import ElementHandle, Locator, Page
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -54,9 +55,7 @@ CHAPTER = next(
 SERVER_START_S = 60
 KERNEL_IDLE_MS = 60_000
 RUN_ALL_MS = 90_000
-CHANGE_MS = 20_000
 STEPS = 5  # time-cursor steps the reader takes (each one timed)
-VIEWPORT = {"width": 1400, "height": 1000}
 
 #: JupyterLab user settings: no news or update toasts, every cell kept in the page, and the
 #: notebook's own kernel started without asking.
@@ -170,17 +169,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def _tail(root: Path, lines: int = 15) -> str:
     text = (root / "server.log").read_text(encoding="utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
-
-
-@pytest.fixture()
-def page(chromium_browser: Browser) -> Iterator[Page]:
-    context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(CHANGE_MS)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 @contextmanager

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import CHANGE_MS
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from test_browser import CHANGE_MS, NOTEBOOKS, VIEWPORT, _free_port, screenshot_on_failure
+from test_browser import NOTEBOOKS, _free_port, screenshot_on_failure
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -68,17 +69,6 @@ def _copy_book(tmp_path: Path) -> Path:
 
 def _root_flag() -> list[str]:
     return ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-
-
-@pytest.fixture()
-def page(chromium_browser: Browser) -> Iterator[Page]:
-    context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(CHANGE_MS)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def _lose_final_ack_and_see_the_ladder_change(page: Page) -> None:
