@@ -12,6 +12,7 @@ import importlib.util
 import json
 import re
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +26,14 @@ MAX_CODE_LINES = 10  # a longer cell is logic that belongs in the tcpbook packag
 BINDER = (
     "https://mybinder.org/v2/gh/tcpbook/tcpbook/HEAD?urlpath=lab/tree/notebooks/00-contents.ipynb"
 )
-MACHINE_PATH = re.compile(r"(/work/|/tmp/|/home/|/root/|/Users/|site-packages)")
+#: Where this checkout, its Python and the user live: none of it belongs in a stored output.
+MACHINE_PATH = re.compile(
+    "|".join(
+        re.escape(str(place))
+        for place in {ROOT.resolve(), Path(sys.prefix), Path.home(), Path(tempfile.gettempdir())}
+    )
+    + "|site-packages"
+)
 
 
 def _load_nav() -> ModuleType:
