@@ -389,20 +389,7 @@ class Driver:
             self.flight[sender] = keep
 
     def _transmit(self, host: _Host, seg: Segment, conn: int) -> None:
-        segments = self._trace.segments
-        rec = SegmentRecord(
-            len(segments) + 1,
-            conn,
-            host.name,
-            _OTHER[host.name],
-            seg.flags,
-            seg.seq,
-            seg.ack,
-            seg.len,
-            self.now,
-            retransmission=seg.retransmission,
-        )
-        segments.append(rec)
+        rec = self._trace.add_segment(seg, host.name, conn, self.now)
         self.flight[host.name].append((rec, seg))
         rtx = " (retransmission)" if seg.retransmission else ""
         self._note(f"{self.now:8.3f}  {host.name} sends #{rec.id} {rec.label}{rtx}")

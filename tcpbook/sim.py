@@ -220,21 +220,8 @@ class Simulator:
     def transmit(self, src: Host, seg: Any, conn: int) -> None:
         """Put a segment on the wire from ``src`` and decide its fate."""
         params = self.params
-        dst: Side = "B" if src.name == "A" else "A"
         segments = self.trace.segments
-        rec = SegmentRecord(
-            len(segments) + 1,
-            conn,
-            src.name,
-            dst,
-            seg.flags,
-            seg.seq,
-            seg.ack,
-            seg.len,
-            self.now,
-            retransmission=seg.retransmission,
-        )
-        segments.append(rec)
+        rec = self.trace.add_segment(seg, src.name, conn, self.now)
         lag = params.duplicate.get(rec.id)
         # the network's copy: the same segment, numbered next (made before rec's fate is set)
         copy = None if lag is None else replace(rec, id=rec.id + 1, duplicate_of=rec.id)

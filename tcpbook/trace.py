@@ -10,7 +10,10 @@ import itertools
 import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .endpoint import Segment
 
 Endpoint = Literal["A", "B"]
 Fate = Literal["delivered", "dropped", "expired", "in-flight"]
@@ -137,6 +140,23 @@ class Trace:
     errors: list[ErrorRecord] = field(default_factory=list)
     final: dict[str, str] = field(default_factory=dict)
     end: float = 0.0
+
+    def add_segment(self, seg: Segment, src: Endpoint, conn: int, sent: float) -> SegmentRecord:
+        """Record ``seg`` as the next segment sent (numbered from 1 in send order, as --drop)."""
+        rec = SegmentRecord(
+            len(self.segments) + 1,
+            conn,
+            src,
+            "B" if src == "A" else "A",
+            seg.flags,
+            seg.seq,
+            seg.ack,
+            seg.len,
+            sent,
+            retransmission=seg.retransmission,
+        )
+        self.segments.append(rec)
+        return rec
 
     def to_dict(self) -> dict[str, Any]:
         """The ``run --json`` object (see trace.schema.json)."""

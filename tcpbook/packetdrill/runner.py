@@ -33,7 +33,7 @@ from ..endpoint import (
 )
 from ..errors import IllegalCall, TcpbookError
 from ..states import SYNCHRONIZED, State
-from ..trace import ErrorRecord, SegmentRecord, TimerRecord, Trace, TransitionRecord
+from ..trace import ErrorRecord, TimerRecord, Trace, TransitionRecord
 from .parser import (
     USEC,
     Command,
@@ -361,24 +361,10 @@ class Runner:
         self._check_pending()
 
     def _record(self, seg: Segment, src: Literal["A", "B"], t: float) -> None:
-        segments = self.trace.segments
-        rec = SegmentRecord(
-            len(segments) + 1,
-            1,
-            src,
-            "B" if src == "A" else "A",
-            seg.flags,
-            seg.seq,
-            seg.ack,
-            seg.len,
-            t,
-            fate="delivered",
-            arrived=t,
-            retransmission=seg.retransmission,
-        )
+        rec = self.trace.add_segment(seg, src, 1, t)
+        rec.fate, rec.arrived = "delivered", t
         if src == "A" or (self.ep is not None and self.ep.state is not S.CLOSED):
             rec.delivered_to = 1
-        segments.append(rec)
 
     # -- the clock -------------------------------------------------------------------------
 
