@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "golden"))
-from make_golden import GOLDEN, run_json  # noqa: E402
+from make_golden import GOLDEN, run_json
 
 
 def _load() -> list[dict[str, Any]]:
