@@ -3,8 +3,8 @@
 There is no clock and no socket here. Each call appends what the endpoint wants done to
 ``self.out`` (segments to send, timers to start or cancel, state changes, errors the application
 sees); the simulator (or a notebook, or the packetdrill runner) drains it. Every state change
-goes through :meth:`Endpoint._goto`, which refuses any move that is not a row of
-:data:`tcpbook.states.TRANSITIONS`.
+goes through :meth:`Endpoint._move`, which takes the next state from the transition table
+(:func:`tcpbook.states.next_state`): a move that is not a row raises ``ProtocolError``.
 
 Event processing follows RFC 9293 section 3.10; where the RFC leaves a choice the Linux kernel's
 behaviour is used and the docstring says so.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from .errors import IllegalCall
-from .states import ROWS, SYNCHRONIZED, State
+from .states import SYNCHRONIZED, State, next_state
 
 S = State
 
@@ -180,12 +180,12 @@ class Endpoint:
         out, self.out = self.out, []
         return out
 
-    def _goto(self, dst: State, cause: str) -> None:
+    def _move(self, event: str) -> None:
+        """Make the table's move for ``event`` from the current state (RFC 9293 Figure 5)."""
         src = self.state
-        if (src, cause, dst) not in ROWS:
-            raise AssertionError(f"no table row {src} --{cause}--> {dst}")
+        dst = next_state(src, event)
         self.state = dst
-        self.out.append(Change(src, dst, cause))
+        self.out.append(Change(src, dst, event))
         if dst is S.CLOSED:
             for name in sorted(self.timers):
                 self._cancel(name)  # type: ignore[arg-type]
@@ -195,7 +195,7 @@ class Endpoint:
             self._cancel("fin_wait_2")
             self.unacked.clear()
             if self.config.skip_time_wait:
-                self._goto(S.CLOSED, "skip TIME_WAIT")
+                self._move("skip TIME_WAIT")
             else:
                 self._start("time_wait", 2 * self.config.msl)
         elif dst is S.FIN_WAIT_2 and self.orphaned and self.config.fin_timeout is not None:
@@ -243,14 +243,14 @@ class Endpoint:
         if self.state is not S.CLOSED:
             raise IllegalCall(f"listen: connection already exists (state {self.state})")
         self.passive = True
-        self._goto(S.LISTEN, "passive OPEN")
+        self._move("passive OPEN")
 
     def connect(self) -> None:
         """Active OPEN: send SYN."""
         if self.state is not S.CLOSED:
             raise IllegalCall(f"connect: connection already exists (state {self.state})")
         self.passive = False
-        self._goto(S.SYN_SENT, "active OPEN")
+        self._move("active OPEN")
         self._transmit(("SYN",))
 
     def send(self, length: int) -> None:
@@ -260,7 +260,7 @@ class Endpoint:
         st = self.state
         if st is S.LISTEN:
             self.passive = False
-            self._goto(S.SYN_SENT, "SEND")
+            self._move("SEND")
             self._transmit(("SYN",))
             self.pending += length
         elif st in (S.SYN_SENT, S.SYN_RECEIVED):
@@ -286,12 +286,12 @@ class Endpoint:
         if st is S.CLOSED:
             raise IllegalCall("close: connection does not exist (state CLOSED)")
         if st in (S.LISTEN, S.SYN_SENT):
-            self._goto(S.CLOSED, "CLOSE")
+            self._move("CLOSE")
             return
         if self.unread and st is not S.TIME_WAIT:
             self.orphaned = True
             self._send_reset()
-            self._goto(S.CLOSED, "CLOSE with unread data")
+            self._move("CLOSE with unread data")
             return
         already = self.write_closed
         self.orphaned = True
@@ -314,20 +314,13 @@ class Endpoint:
     def _shutdown_write(self) -> None:
         st = self.state
         self.write_closed = True
-        if st is S.SYN_RECEIVED and self.pending == 0:
-            # RFC 9293 3.10.4: with nothing queued, send FIN at once and enter FIN_WAIT_1.
-            self.fin_seq = self.snd_nxt
-            self._goto(S.FIN_WAIT_1, "CLOSE")
-            self._transmit(("FIN", "ACK"))
-        elif st is S.SYN_RECEIVED:
+        if st is S.SYN_RECEIVED and self.pending:
             self.fin_pending = True  # queued behind the data until ESTABLISHED
-        elif st is S.ESTABLISHED:
+        elif st in (S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSE_WAIT):
+            # RFC 9293 3.10.4 (from SYN_RECEIVED: with nothing queued, send FIN at once): the
+            # table says where CLOSE leads (FIN_WAIT_1, or LAST_ACK from CLOSE_WAIT).
             self.fin_seq = self.snd_nxt
-            self._goto(S.FIN_WAIT_1, "CLOSE")
-            self._transmit(("FIN", "ACK"))
-        elif st is S.CLOSE_WAIT:
-            self.fin_seq = self.snd_nxt
-            self._goto(S.LAST_ACK, "CLOSE")
+            self._move("CLOSE")
             self._transmit(("FIN", "ACK"))
         else:
             self.write_closed = False
@@ -341,13 +334,13 @@ class Endpoint:
         self.orphaned = True
         if st in (S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
             self._send_reset()
-        self._goto(S.CLOSED, "ABORT")
+        self._move("ABORT")
 
     def vanish(self) -> None:
         """The host crashes or is unplugged: the connection is gone and nothing is sent."""
         if self.state is not S.CLOSED:
             self.orphaned = True
-            self._goto(S.CLOSED, "host vanishes")
+            self._move("host vanishes")
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -357,9 +350,9 @@ class Endpoint:
             return
         self.timers.discard(name)
         if name == "time_wait":
-            self._goto(S.CLOSED, "timeout 2MSL")
+            self._move("timeout 2MSL")
         elif name == "fin_wait_2":
-            self._goto(S.CLOSED, "timeout FIN_WAIT_2")
+            self._move("timeout FIN_WAIT_2")
         else:
             self._retransmit()
 
@@ -384,7 +377,10 @@ class Endpoint:
                 return
             # Linux gives up silently: no RST on the wire, ETIMEDOUT for the application.
             self._error("ETIMEDOUT")
-            self._goto(S.CLOSED, "timeout retransmit")
+            if st is S.SYN_RECEIVED:
+                self._move("timeout retransmit after active OPEN")
+            else:
+                self._move("timeout retransmit")
             return
         self.retries += 1
         self.rto = min(self.rto * 2, cfg.max_rto)
@@ -424,7 +420,7 @@ class Endpoint:
             self.irs = seg.seq
             self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
             self.passive = True
-            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._move("rcv SYN")
             self._transmit(("SYN", "ACK"))
 
     def _in_syn_sent(self, seg: Segment) -> None:
@@ -440,7 +436,7 @@ class Endpoint:
         if seg.rst:
             if ack_ok:
                 self._error("ECONNREFUSED")
-                self._goto(S.CLOSED, "rcv RST")
+                self._move("rcv RST")
             return
         if not seg.syn:
             return
@@ -448,12 +444,12 @@ class Endpoint:
         self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
         if ack_ok:
             self._ack_advance(seg.ack or 0)
-            self._goto(S.ESTABLISHED, "rcv SYN,ACK")
+            self._move("rcv SYN,ACK")
             self._send_ack()
             self._established()
         else:
             # Simultaneous open: answer SYN,ACK carrying our ISS again (3.10.7.3, Figure 8).
-            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._move("rcv SYN")
             self._emit(("SYN", "ACK"), self.iss)
 
     def _acceptable(self, seg: Segment) -> bool:
@@ -468,81 +464,108 @@ class Endpoint:
         )
 
     def _in_other(self, seg: Segment) -> None:
-        """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state."""
+        """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state, step by step.
+
+        Each step returns True when it has finished with the segment. The third step (security)
+        and the sixth (URG) have nothing to model.
+        """
+        if self.state is S.SYN_RECEIVED and self._syn_received_resyn(seg):
+            return
+        if self._first_sequence(seg) or self._second_rst(seg) or self._fourth_syn(seg):
+            return
+        if self._fifth_ack(seg):
+            return
+        need_ack = self._seventh_text(seg)
+        if need_ack is None:
+            return
+        self._eighth_fin(seg, need_ack)
+
+    def _syn_received_resyn(self, seg: Segment) -> bool:
+        """The peer's SYN again while in SYN_RECEIVED (before the sequence check: it is old)."""
+        if not seg.syn or seg.seq != self.irs or seg.rst:
+            return False
+        if seg.has_ack and self._ack_in_range(seg.ack):
+            # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
+            self._ack_advance(seg.ack or 0)
+            self._move("rcv ACK of SYN")
+            self._established()
+        elif not seg.has_ack and self.passive:
+            # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
+            self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
+        return True
+
+    def _first_sequence(self, seg: Segment) -> bool:
+        """First: is the segment acceptable? An unacceptable one gets an ACK (not a RST)."""
         st = self.state
-        flags = seg.flags  # read each control bit once: this runs for nearly every segment
-        syn, fin, rst, has_ack = "SYN" in flags, "FIN" in flags, "RST" in flags, "ACK" in flags
         if (
             st is S.TIME_WAIT
-            and fin
-            and not rst
+            and seg.fin
+            and not seg.rst
             and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
         ):
-            # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
+            # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL: the table's
+            # one self-loop, TIME_WAIT --rcv FIN--> TIME_WAIT (3.10.7.4 eighth step).
             self._send_ack()
-            self._start("time_wait", 2 * self.config.msl)
-            return
-        if st is S.SYN_RECEIVED and syn and seg.seq == self.irs and not rst:
-            if has_ack and self._ack_in_range(seg.ack):
-                # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
-                self._ack_advance(seg.ack or 0)
-                self._goto(S.ESTABLISHED, "rcv ACK of SYN")
-                self._established()
-            elif not has_ack and self.passive:
-                # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
-                self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
-            return
-        # first: sequence number
-        if not self._acceptable(seg):
-            if not rst and not _bare_ack(seg):
-                self._send_ack()
-                if st is S.TIME_WAIT:
-                    # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
-                    # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
-                    self._start("time_wait", 2 * self.config.msl)
-            return
-        # second: RST (with RFC 5961 section 3 as adopted by RFC 9293: exact match resets)
-        if rst:
-            if seg.seq != self.rcv_nxt:
-                self._send_ack()  # challenge ACK
-                return
+            self._move("rcv FIN")
+            return True
+        if self._acceptable(seg):
+            return False
+        if not seg.rst and not _bare_ack(seg):
+            self._send_ack()
+            if st is S.TIME_WAIT:
+                # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
+                # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
+                self._start("time_wait", 2 * self.config.msl)
+        return True
+
+    def _second_rst(self, seg: Segment) -> bool:
+        """Second: RST. RFC 5961 section 3 (adopted by RFC 9293): only an exact match resets;
+        any other in-window RST gets a challenge ACK."""
+        if not seg.rst:
+            return False
+        if seg.seq != self.rcv_nxt:
+            self._send_ack()
+        else:
             self._on_reset()
-            return
-        # fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)
-        if syn:
-            self._send_ack()
-            return
-        # fifth: ACK
-        if not has_ack:
-            return
+        return True
+
+    def _fourth_syn(self, seg: Segment) -> bool:
+        """Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)."""
+        if not seg.syn:
+            return False
+        self._send_ack()
+        return True
+
+    def _fifth_ack(self, seg: Segment) -> bool:
+        """Fifth: the ACK field. Completes the handshake, moves SND.UNA, ends CLOSING/LAST_ACK."""
+        if not seg.has_ack:
+            return True
+        st = self.state
         ack = seg.ack or 0
         fin_acked_now = False
         if st is S.SYN_RECEIVED:
             if not self._ack_in_range(ack):
                 self.out.append(Send(Segment(("RST",), ack, None)))
-                return
+                return True
             self._ack_advance(ack)
-            self._goto(S.ESTABLISHED, "rcv ACK of SYN")
+            self._move("rcv ACK of SYN")
             self._established()
             st = self.state
         elif seq_lt(self.snd_nxt, ack):
             if not _bare_ack(seg):
                 self._send_ack()
-            return
+            return True
         elif seq_lt(self.snd_una, ack):
             fin_acked_now = self._ack_advance(ack)
-        if st is S.CLOSING and fin_acked_now:
-            self._goto(S.TIME_WAIT, "rcv ACK of FIN")
-            return
-        elif st is S.LAST_ACK and fin_acked_now:
-            self._goto(S.CLOSED, "rcv ACK of FIN")
-            return
-        elif st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT):
-            return
-        # seventh: segment text
+        if st in (S.CLOSING, S.LAST_ACK) and fin_acked_now:
+            self._move("rcv ACK of FIN")
+            return True
+        return st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT)
+
+    def _seventh_text(self, seg: Segment) -> bool | None:
+        """Seventh: segment text. Returns whether an ACK is owed, or None when done."""
         st = self.state
         need_ack = False
-        fin_in_order = fin
         if seg.len:
             if seg.seq != self.rcv_nxt:
                 # Out of order or partly old: keep only what starts at RCV.NXT. tcpbook keeps no
@@ -550,7 +573,7 @@ class Endpoint:
                 overlap = (self.rcv_nxt - seg.seq) % SEQ_MOD
                 if overlap >= seg.len or seq_lt(self.rcv_nxt, seg.seq):
                     self._send_ack()
-                    return
+                    return None
                 new = seg.len - overlap
             else:
                 new = seg.len
@@ -561,38 +584,40 @@ class Endpoint:
                 if reply is not None:
                     self.out.append(Send(reply))
                 self._error("ECONNRESET")
-                self._goto(S.CLOSED, "rcv data after CLOSE")
-                return
+                self._move("rcv data after CLOSE")
+                return None
             if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
                 self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
                 self.out.append(Received(new))
                 if not self.config.auto_read:
                     self.unread += new
                 need_ack = True
-        if fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+        return need_ack
+
+    def _eighth_fin(self, seg: Segment, need_ack: bool) -> None:
+        """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
+        st = self.state
+        fin_in_order = seg.fin
+        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
             need_ack = True
-        # eighth: FIN
         if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
-                self._goto(S.CLOSE_WAIT, "rcv FIN")
+                self._move("rcv FIN")
                 self.out.append(Received(0))
                 if self.config.close_on_eof and not self.unread:
                     # The application closes as soon as it reads EOF: the FIN carries the ACK.
                     self.close()
                     return
             elif st is S.FIN_WAIT_1:
-                if self._fin_acked():
-                    self._goto(S.TIME_WAIT, "rcv FIN,ACK of FIN")
-                else:
-                    self._goto(S.CLOSING, "rcv FIN")
+                self._move("rcv FIN,ACK of FIN" if self._fin_acked() else "rcv FIN")
             else:
-                self._goto(S.TIME_WAIT, "rcv FIN")
+                self._move("rcv FIN")
             self._send_ack()
             return
         if st is S.FIN_WAIT_1 and self._fin_acked():
-            self._goto(S.FIN_WAIT_2, "rcv ACK of FIN")
+            self._move("rcv ACK of FIN")
         if need_ack:
             self._send_ack()
 
@@ -625,7 +650,7 @@ class Endpoint:
 
     def _back_to_listen(self, cause: str) -> None:
         """A passive open that did not complete: forget the peer, keep listening (3.10.7.4)."""
-        self._goto(S.LISTEN, cause)
+        self._move(cause)
         self.unacked.clear()
         self._cancel("retransmit")
         self.snd_una = self.snd_nxt = self.iss
@@ -640,13 +665,13 @@ class Endpoint:
                 self._back_to_listen("rcv RST")
             else:
                 self._error("ECONNREFUSED")
-                self._goto(S.CLOSED, "rcv RST")
+                self._move("rcv RST after active OPEN")
             return
         if st is S.TIME_WAIT and self.config.rfc1337:
             return  # RFC 1337: ignore RST in TIME_WAIT
         if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
             self._error("ECONNRESET")
-        self._goto(S.CLOSED, "rcv RST")
+        self._move("rcv RST")
 
 
 __all__ = [

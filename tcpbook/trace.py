@@ -179,7 +179,7 @@ class Trace:
         """``[(t, state), ...]`` for one endpoint, starting with ``(0.0, "CLOSED")``."""
         steps: list[tuple[float, str]] = [(0.0, "CLOSED")]
         for tr in self.transitions:
-            if tr.endpoint == endpoint:
+            if tr.endpoint == endpoint and tr.src != tr.dst:  # a self-loop changes no state
                 steps.append((tr.t, tr.dst))
         return steps
 
