@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .endpoint import INITIAL_RTO, SYN_RETRIES
 from .errors import IllegalCall, TcpbookError
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .scenarios import SCENARIOS
 from .sim import ISN_A, ISN_B, LATENCY, Params, _as_drops, simulate_scenario
 from .states import TRANSITIONS, State
@@ -19,7 +19,7 @@ from .trace import Trace
 
 __version__ = "0.1.0"
 
-DEFAULT_MSL = 30.0  # Linux's effective MSL (TIME_WAIT fixed at 60 s); RFC 9293 says 120 s
+DEFAULT_MSL = 30.0
 
 
 def simulate(
@@ -31,13 +31,14 @@ def simulate(
     duplicate: Mapping[int, float] | None = None,
     fin_timeout: float | None = None,
     skip_time_wait: bool = False,
-    rfc1337: bool = False,
+    rfc1337: bool | None = None,
     until: float | None = None,
     latency: float = LATENCY,
-    rto: float = INITIAL_RTO,
-    syn_retries: int = SYN_RETRIES,
+    rto: float | None = None,
+    syn_retries: int | None = None,
     isn_a: int = ISN_A,
     isn_b: int = ISN_B,
+    profile: str | None = None,
 ) -> Trace:
     """Run the named scenario and return its trace.
 
@@ -45,13 +46,17 @@ def simulate(
     retransmissions count); ``None`` keeps the scenario's own loss (``late-fin`` has one) and
     ``()`` loses nothing. ``delay`` adds seconds to chosen segments' flight, ``duplicate``
     makes the network deliver a second copy of a segment that many seconds after the first.
-    Bad values raise :class:`TcpbookError` (a ``ValueError``) with a one-line message.
+    ``profile`` picks the kernel the endpoints imitate (``linux``, ``freebsd`` or ``rfc9293``,
+    see :mod:`tcpbook.profiles`); ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and
+    ``rfc1337`` given explicitly override its values. Bad values raise
+    :class:`TcpbookError` (a ``ValueError``) with a one-line message.
     """
+    from .profiles import get as get_profile
     from .scenarios import get
 
     script = get(scenario)
     if msl is None:
-        msl = DEFAULT_MSL
+        msl = DEFAULT_MSL if profile is None else get_profile(profile).msl
     defaults = script.defaults(float(msl)) if script.defaults and _finite(msl) else {}
     params = Params(
         msl=msl,
@@ -61,12 +66,13 @@ def simulate(
         duplicate=dict(defaults.get("duplicate", {}) if duplicate is None else duplicate),
         fin_timeout=fin_timeout,
         skip_time_wait=bool(skip_time_wait),
-        rfc1337=bool(rfc1337),
+        rfc1337=None if rfc1337 is None else bool(rfc1337),
         until=until,
         rto=rto,
         syn_retries=syn_retries,
         isn_a=isn_a,
         isn_b=isn_b,
+        profile=profile,
     )
     return simulate_scenario(script, params)
 
@@ -77,6 +83,8 @@ def _finite(x: object) -> bool:
 
 __all__ = [
     "DEFAULT_MSL",
+    "DEFAULT_PROFILE",
+    "PROFILES",
     "SCENARIOS",
     "TRANSITIONS",
     "IllegalCall",

@@ -12,10 +12,12 @@ behaviour is used and the docstring says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Literal, NamedTuple
 
 from .errors import IllegalCall
+from .profiles import Profile
 from .states import SYNCHRONIZED, State, next_state
 
 S = State
@@ -33,7 +35,9 @@ SEQ_MOD = 1 << 32
 # Flag order used everywhere (and on the wire in tcpdump's notation S, F, R, P, .).
 FLAG_ORDER = ("SYN", "FIN", "RST", "PSH", "ACK")
 
-TimerName = Literal["retransmit", "time_wait", "fin_wait_2"]
+#: Every timer an endpoint can ask for. A host runs them all the same way (start, restart,
+#: cancel, fire); only the endpoint knows what each one means.
+TimerName = Literal["retransmit", "tlp", "delayed_ack", "time_wait", "fin_wait_2"]
 
 
 class Segment(NamedTuple):
@@ -133,27 +137,111 @@ def _bare_ack(seg: Segment) -> bool:
 
 @dataclass
 class Config:
-    """Per-endpoint knobs; the defaults are Linux's where the RFC leaves a choice."""
+    """Per-endpoint knobs. :func:`config_for` fills them from a kernel profile
+    (:mod:`tcpbook.profiles`, where each value's source is cited).
+
+    ``Config()`` alone is the plain model: a fixed RTO doubling from ``rto``, every ACK at once,
+    no tail-loss probe, counted retries. The fields after ``close_on_eof`` are the profile's
+    behaviours; their defaults switch each one off.
+    """
 
     rto: float = INITIAL_RTO
     max_rto: float = MAX_RTO
-    syn_retries: int = SYN_RETRIES
+    syn_retries: int | None = SYN_RETRIES
     synack_retries: int = SYNACK_RETRIES
-    retries2: int = RETRIES2
-    orphan_retries: int = ORPHAN_RETRIES
+    retries2: int | None = RETRIES2
+    orphan_retries: int | None = ORPHAN_RETRIES
     msl: float = 30.0  # Linux: TIME_WAIT is fixed at 60 s = 2 x 30 s; RFC 9293 says 2 minutes
     fin_timeout: float | None = None
     rfc1337: bool = False
     skip_time_wait: bool = False
     auto_read: bool = True
     close_on_eof: bool = False
+    # -- kernel behaviours (see tcpbook.profiles.Profile for what each one means) --
+    rto_min: float | None = None  # None: no RTT estimation, the RTO restarts from ``rto``
+    rttvar_floor: float = 0.0
+    rto_slop: float = 0.0
+    syn_linear: int = 0
+    synack_linear: int = 0
+    syn_timeout: float | None = None
+    linux_give_up: bool = False
+    r2: float | None = None
+    rst_on_give_up: bool = False
+    delayed_ack: float | None = None
+    quick_acks: int = 0
+    delay_fin_ack: bool = False
+    tail_loss_probe: bool = False
+    time_wait_accepts_syn: bool = False
+    drop_synfin: bool = False
+    profile: str | None = None
+
+
+def config_for(profile: Profile, **overrides: Any) -> Config:
+    """The endpoint configuration a kernel profile gives; ``overrides`` (explicit options,
+    e.g. ``msl=5``) win over the profile's values. ``None`` overrides are ignored."""
+    values: dict[str, Any] = {
+        "rto": profile.initial_rto,
+        "max_rto": profile.rto_max,
+        "syn_retries": profile.syn_retries,
+        "synack_retries": profile.synack_retries,
+        "retries2": profile.retries2,
+        "orphan_retries": profile.orphan_retries,
+        "msl": profile.msl,
+        "fin_timeout": profile.fin_timeout,
+        "rfc1337": profile.rfc1337,
+        "rto_min": profile.rto_min,
+        "rttvar_floor": profile.rttvar_floor,
+        "rto_slop": profile.rto_slop,
+        "syn_linear": profile.syn_linear,
+        "synack_linear": profile.synack_linear,
+        "syn_timeout": profile.syn_timeout,
+        "linux_give_up": profile.linux_give_up,
+        "r2": profile.r2,
+        "rst_on_give_up": profile.rst_on_give_up,
+        "delayed_ack": profile.delayed_ack,
+        "quick_acks": profile.quick_acks,
+        "delay_fin_ack": profile.delay_fin_ack,
+        "tail_loss_probe": profile.tail_loss_probe,
+        "time_wait_accepts_syn": profile.time_wait_accepts_syn,
+        "drop_synfin": profile.drop_synfin,
+        "profile": profile.name,
+    }
+    known = {f.name for f in fields(Config)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise TypeError(f"config_for: unknown option {key!r}")
+        if value is not None:
+            values[key] = value
+    if "syn_retries" in overrides and overrides["syn_retries"] is not None:
+        values["syn_timeout"] = None  # an explicit count replaces a time limit
+    return Config(**values)
+
+
+def model_timeout(boundary: int, rto_base: float, rto_max: float) -> float:
+    """How long ``boundary`` retransmissions take from ``rto_base``, doubling up to ``rto_max``:
+    Linux's ``tcp_model_timeout`` (net/ipv4/tcp_timer.c), the give-up test of
+    ``retransmits_timed_out``."""
+    thresh = 0
+    while rto_base * (2 << thresh) <= rto_max:  # ilog2(rto_max / rto_base)
+        thresh += 1
+    if boundary <= thresh:
+        return ((2 << boundary) - 1) * rto_base
+    return ((2 << thresh) - 1) * rto_base + (boundary - thresh) * rto_max
 
 
 class Endpoint:
     """A transmission control block (RFC 9293 section 3.3.1) and the rules that move it."""
 
-    def __init__(self, iss: int = 1000, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        iss: int = 1000,
+        config: Config | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.config = config or Config()
+        # The host's clock, read only to time round trips (RFC 6298); without one every round
+        # trip measures 0 s, which suits a model where the reader delivers segments by hand.
+        self.clock = clock
         self.state = S.CLOSED
         self.iss = iss % SEQ_MOD
         self.irs = 0
@@ -172,6 +260,13 @@ class Endpoint:
         self.rto = self.config.rto
         self.timers: set[str] = set()
         self.out: list[Output] = []
+        self.srtt: float | None = None  # RFC 6298 SRTT and RTTVAR, once a round trip is timed
+        self.rttvar = 0.0
+        self.timing: tuple[int, float] | None = None  # (end of the timed segment, time sent)
+        self.waited = 0.0  # seconds the oldest unacknowledged segment has waited for its ACK
+        self.armed = 0.0  # length of the retransmission (or probe) timer now running
+        self.probed = False  # a tail-loss probe was sent in this loss episode
+        self.quick = self.config.quick_acks  # data segments still ACKed at once
 
     # -- outputs -----------------------------------------------------------------------------
 
@@ -215,7 +310,65 @@ class Endpoint:
         ack = self.rcv_nxt if "ACK" in flags else None
         seg = Segment(flags, seq % SEQ_MOD, ack, length)
         self.out.append(Send(seg))
+        if ack is not None and "delayed_ack" in self.timers:
+            self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg
+
+    def _now(self) -> float:
+        return self.clock() if self.clock is not None else 0.0
+
+    def _ack_received_data(self) -> None:
+        """ACK data that arrived in order: at once, or after the delayed-ACK timeout.
+
+        RFC 1122 4.2.3.2 allows a delay below 0.5 s with an ACK for at least every second
+        segment. Linux ACKs at once in quick-ACK mode (the first ``quick_acks`` segments,
+        ``tcp_incr_quickack``); FreeBSD delays any lone segment (``DELAY_ACK``).
+        """
+        if self.config.delayed_ack is None:
+            self._send_ack()
+        elif self.quick > 0:
+            self.quick -= 1
+            self._send_ack()
+        elif "delayed_ack" in self.timers:
+            self._send_ack()  # a second segment is waiting: ACK now
+        else:
+            self._start("delayed_ack", self.config.delayed_ack)
+
+    def _computed_rto(self) -> float:
+        """RFC 6298 section 2: SRTT + max(G, K * RTTVAR), with each kernel's floor and slop."""
+        cfg = self.config
+        if cfg.rto_min is None or self.srtt is None:
+            return cfg.rto
+        rto = self.srtt + max(4 * self.rttvar, cfg.rttvar_floor) + cfg.rto_slop
+        return min(max(rto, cfg.rto_min), cfg.max_rto)
+
+    def _sample_rtt(self, rtt: float) -> None:
+        """RFC 6298 sections 2.2 and 2.3 (alpha 1/8, beta 1/4)."""
+        if self.srtt is None:
+            self.srtt, self.rttvar = rtt, rtt / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
+            self.srtt = 0.875 * self.srtt + 0.125 * rtt
+
+    def _arm(self) -> None:
+        """Start the timer that guards the unacknowledged segments: a tail-loss probe first when
+        the profile has one (Linux ``tcp_schedule_loss_probe``: PTO = 2 x SRTT, plus
+        ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO."""
+        cfg = self.config
+        if cfg.tail_loss_probe and not self.probed and self.state in SYNCHRONIZED:
+            if self.srtt is None:
+                pto = self.rto
+            else:
+                extra = (cfg.rto_min or 0.0) if len(self.unacked) == 1 else 0.002
+                pto = min(2 * self.srtt + extra, self.rto)
+            self.armed = pto
+            self._start("tlp", pto)
+            return
+        delay = self.rto
+        if cfg.syn_timeout is not None and self.state is S.SYN_SENT:
+            delay = max(min(delay, cfg.syn_timeout - self.waited), 0.0)
+        self.armed = delay
+        self._start("retransmit", delay)
 
     def _send_ack(self) -> None:
         self._emit(("ACK",), self.snd_nxt)
@@ -229,8 +382,10 @@ class Endpoint:
         seg = self._emit(flags, self.snd_nxt, length)
         self.snd_nxt = (self.snd_nxt + seg.seg_len) % SEQ_MOD
         self.unacked.append(seg)
-        if "retransmit" not in self.timers:
-            self._start("retransmit", self.rto)
+        if self.timing is None and self.config.rto_min is not None:
+            self.timing = (self.snd_nxt, self._now())  # time this one (Karn: never a resend)
+        if "retransmit" not in self.timers and "tlp" not in self.timers:
+            self._arm()
 
     def _error(self, error: str) -> None:
         if not self.orphaned:
@@ -353,8 +508,45 @@ class Endpoint:
             self._move("timeout 2MSL")
         elif name == "fin_wait_2":
             self._move("timeout FIN_WAIT_2")
+        elif name == "delayed_ack":
+            self._send_ack()
+        elif name == "tlp":
+            self._probe()
         else:
             self._retransmit()
+
+    def _probe(self) -> None:
+        """The tail-loss probe fires: resend the last segment (RFC 8985 section 7.3, Linux
+        ``tcp_send_loss_probe``), without backing off, then wait one RTO."""
+        self.waited += self.armed
+        self.probed = True
+        if not self.unacked:
+            return
+        tail = self.unacked[-1]
+        ack = self.rcv_nxt if "ACK" in tail.flags else None
+        self.timing = None
+        self.out.append(Send(Segment(tail.flags, tail.seq, ack, tail.len, retransmission=True)))
+        self.armed = self.rto
+        self._start("retransmit", self.rto)
+
+    def _gives_up(self) -> bool:
+        """Has the oldest segment been retransmitted enough (RFC 9293 3.8.3 R2)?"""
+        st = self.state
+        cfg = self.config
+        if st is S.SYN_SENT:
+            if cfg.syn_timeout is not None and self.waited >= cfg.syn_timeout - 1e-9:
+                return True
+            return cfg.syn_retries is not None and self.retries >= cfg.syn_retries
+        if st is S.SYN_RECEIVED:
+            return self.retries >= cfg.synack_retries
+        limit = cfg.orphan_retries if self.orphaned else cfg.retries2
+        if cfg.linux_give_up and limit is not None:
+            # retransmits_timed_out: by time, from the first transmission (tcp_write_timeout)
+            bound = model_timeout(limit, cfg.rto_min or cfg.rto, cfg.max_rto)
+            return self.retries > 0 and self.waited >= bound - 1e-9
+        if cfg.r2 is not None and limit is None:
+            return self.waited >= cfg.r2 - 1e-9
+        return limit is not None and self.retries >= limit
 
     def _retransmit(self) -> None:
         """RFC 6298 section 5.4-5.6: resend the oldest segment, double the RTO, give up at last."""
@@ -362,20 +554,16 @@ class Endpoint:
             return
         st = self.state
         cfg = self.config
-        if st is S.SYN_SENT:
-            limit = cfg.syn_retries
-        elif st is S.SYN_RECEIVED:
-            limit = cfg.synack_retries
-        elif self.orphaned:
-            limit = cfg.orphan_retries
-        else:
-            limit = cfg.retries2
-        if self.retries >= limit:
+        self.waited += self.armed
+        if self._gives_up():
             if st is S.SYN_RECEIVED and self.passive:
                 # Linux drops the half-open request; the listener goes on listening.
                 self._back_to_listen("timeout retransmit")
                 return
-            # Linux gives up silently: no RST on the wire, ETIMEDOUT for the application.
+            # Linux gives up silently (ETIMEDOUT for the application); FreeBSD's tcp_drop sends
+            # RST on a synchronized connection.
+            if cfg.rst_on_give_up and st in SYNCHRONIZED:
+                self._send_reset()
             self._error("ETIMEDOUT")
             if st is S.SYN_RECEIVED:
                 self._move("timeout retransmit after active OPEN")
@@ -383,7 +571,10 @@ class Endpoint:
                 self._move("timeout retransmit")
             return
         self.retries += 1
-        self.rto = min(self.rto * 2, cfg.max_rto)
+        linear = {S.SYN_SENT: cfg.syn_linear, S.SYN_RECEIVED: cfg.synack_linear}.get(st, 0)
+        if self.retries > linear:  # Linux tcp_syn_linear_timeouts, FreeBSD tcp_syn_backoff
+            self.rto = min(self.rto * 2, cfg.max_rto)
+        self.timing = None  # Karn's algorithm: a resent segment is never timed
         head = self.unacked[0]
         flags = head.flags
         if head.syn and self.state is S.SYN_RECEIVED:
@@ -391,13 +582,16 @@ class Endpoint:
         ack = self.rcv_nxt if "ACK" in flags else None
         seg = Segment(flags, head.seq, ack, head.len, retransmission=True)
         self.out.append(Send(seg))
-        self._start("retransmit", self.rto)
+        self.probed = True  # after a timeout, no probe until new data is acknowledged
+        self._arm()
 
     # -- segment arrives (RFC 9293 section 3.10.7) ------------------------------------------
 
     def receive(self, seg: Segment) -> None:
         """Process one incoming segment. The CLOSED case (no TCB) belongs to the host."""
         st = self.state
+        if self.config.drop_synfin and seg.syn and seg.fin:
+            return  # FreeBSD net.inet.tcp.drop_synfin
         if st is S.CLOSED:
             reply = reset_for(seg)
             if reply is not None:
@@ -598,9 +792,10 @@ class Endpoint:
         """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
         st = self.state
         fin_in_order = seg.fin
+        gap = False
         if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
-            need_ack = True
+            need_ack = gap = True
         if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
@@ -610,6 +805,12 @@ class Endpoint:
                     # The application closes as soon as it reads EOF: the FIN carries the ACK.
                     self.close()
                     return
+                if self.config.delay_fin_ack and self.config.delayed_ack is not None:
+                    # Linux tcp_fin: pingpong mode, so the ACK waits for the application's
+                    # reply (often its own FIN) or the delayed-ACK timeout.
+                    if "delayed_ack" not in self.timers:
+                        self._start("delayed_ack", self.config.delayed_ack)
+                    return
             elif st is S.FIN_WAIT_1:
                 self._move("rcv FIN,ACK of FIN" if self._fin_acked() else "rcv FIN")
             else:
@@ -618,8 +819,10 @@ class Endpoint:
             return
         if st is S.FIN_WAIT_1 and self._fin_acked():
             self._move("rcv ACK of FIN")
-        if need_ack:
+        if need_ack and gap:
             self._send_ack()
+        elif need_ack:
+            self._ack_received_data()
 
     def _fin_acked(self) -> bool:
         return self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una)
@@ -631,10 +834,16 @@ class Endpoint:
         """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
         self.snd_una = ack
         self.unacked = [s for s in self.unacked if seq_lt(ack, (s.seq + s.seg_len) % SEQ_MOD)]
+        if self.timing is not None and seq_le(self.timing[0], ack):
+            self._sample_rtt(self._now() - self.timing[1])
+            self.timing = None
         self.retries = 0
-        self.rto = self.config.rto
+        self.waited = 0.0
+        self.probed = False
+        self.rto = self._computed_rto()
+        self._cancel("tlp")
         if self.unacked:
-            self._start("retransmit", self.rto)
+            self._arm()
         else:
             self._cancel("retransmit")
         return self.fin_seq is not None and seq_lt(self.fin_seq, ack)
@@ -655,6 +864,7 @@ class Endpoint:
         self._cancel("retransmit")
         self.snd_una = self.snd_nxt = self.iss
         self.retries = 0
+        self.waited = 0.0
         self.rto = self.config.rto
 
     def _on_reset(self) -> None:
@@ -686,5 +896,7 @@ __all__ = [
     "Segment",
     "Send",
     "StartTimer",
+    "config_for",
+    "model_timeout",
     "reset_for",
 ]

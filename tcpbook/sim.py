@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from . import profiles
 from .endpoint import (
-    INITIAL_RTO,
-    SYN_RETRIES,
     AppError,
     CancelTimer,
     Change,
@@ -26,6 +25,7 @@ from .endpoint import (
     Send,
     StartTimer,
     TimerName,
+    config_for,
     reset_for,
 )
 from .errors import IllegalCall, TcpbookError
@@ -71,26 +71,36 @@ def _segment_number(name: str, value: Any) -> int:
 
 @dataclass(frozen=True)
 class Params:
-    """Everything that shapes a run besides the scenario's script (validated on creation)."""
+    """Everything that shapes a run besides the scenario's script (validated on creation).
 
-    msl: float = 30.0
+    ``profile`` names the kernel whose defaults the endpoints follow (:mod:`tcpbook.profiles`);
+    ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337`` left at ``None`` take
+    the profile's value, and given explicitly they override it.
+    """
+
+    msl: float | None = None
     latency: float = LATENCY
     drop: tuple[int, ...] | None = None
     delay: Mapping[int, float] = field(default_factory=dict)
     duplicate: Mapping[int, float] = field(default_factory=dict)
     fin_timeout: float | None = None
     skip_time_wait: bool = False
-    rfc1337: bool = False
+    rfc1337: bool | None = None
     until: float | None = None
-    rto: float = INITIAL_RTO
-    syn_retries: int = SYN_RETRIES
+    rto: float | None = None
+    syn_retries: int | None = None
     isn_a: int = ISN_A
     isn_b: int = ISN_B
+    profile: str | None = None
+    config: Config = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _seconds("msl", self.msl, positive=True)
+        kernel = None if self.profile is None else profiles.get(self.profile)
+        if self.msl is not None:
+            _seconds("msl", self.msl, positive=True)
         _seconds("latency", self.latency)
-        _seconds("rto", self.rto, positive=True)
+        if self.rto is not None:
+            _seconds("rto", self.rto, positive=True)
         if self.drop is not None:
             for n in self.drop:
                 _segment_number("drop", n)
@@ -102,28 +112,49 @@ class Params:
             _seconds("fin_timeout", self.fin_timeout)
         if self.until is not None:
             _seconds("until", self.until)
-        if isinstance(self.syn_retries, bool) or not isinstance(self.syn_retries, int):
-            raise TcpbookError(f"syn_retries must be an integer, got {self.syn_retries!r}")
-        if self.syn_retries < 0:
-            raise TcpbookError(f"syn_retries must be 0 or more, got {self.syn_retries!r}")
+        if self.syn_retries is not None:
+            if isinstance(self.syn_retries, bool) or not isinstance(self.syn_retries, int):
+                raise TcpbookError(f"syn_retries must be an integer, got {self.syn_retries!r}")
+            if self.syn_retries < 0:
+                raise TcpbookError(f"syn_retries must be 0 or more, got {self.syn_retries!r}")
         for name in ("isn_a", "isn_b"):
             isn = getattr(self, name)
             if isinstance(isn, bool) or not isinstance(isn, int) or not 0 <= isn < 2**32:
                 raise TcpbookError(f"{name} must be an integer from 0 to 4294967295, got {isn!r}")
+        options: dict[str, Any] = dict(
+            msl=None if self.msl is None else float(self.msl),
+            rto=None if self.rto is None else float(self.rto),
+            syn_retries=self.syn_retries,
+            fin_timeout=None if self.fin_timeout is None else float(self.fin_timeout),
+            rfc1337=self.rfc1337,
+            skip_time_wait=self.skip_time_wait,
+        )
+        if kernel is None:  # the plain model: fixed RTO, ACKs at once
+            config = Config(**{k: v for k, v in options.items() if v is not None})
+        else:
+            config = config_for(kernel, **options)
+        object.__setattr__(self, "config", config)
+
+    @property
+    def lifetime(self) -> float:
+        """The MSL in force (explicit or the profile's): the network discards older segments."""
+        return self.config.msl
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "msl": float(self.msl),
+        cfg = self.config
+        out: dict[str, Any] = {} if self.profile is None else {"profile": self.profile}
+        return out | {
+            "msl": float(cfg.msl),
             "latency": float(self.latency),
             "drop": list(self.drop or ()),
             "delay": {str(k): float(v) for k, v in sorted(self.delay.items())},
             "duplicate": {str(k): float(v) for k, v in sorted(self.duplicate.items())},
-            "fin_timeout": None if self.fin_timeout is None else float(self.fin_timeout),
+            "fin_timeout": None if cfg.fin_timeout is None else float(cfg.fin_timeout),
             "skip_time_wait": self.skip_time_wait,
-            "rfc1337": self.rfc1337,
+            "rfc1337": cfg.rfc1337,
             "until": None if self.until is None else float(self.until),
-            "rto": float(self.rto),
-            "syn_retries": self.syn_retries,
+            "rto": float(cfg.rto),
+            "syn_retries": cfg.syn_retries,
             "isn_a": self.isn_a,
             "isn_b": self.isn_b,
         }
@@ -152,14 +183,7 @@ class Simulator:
         self.now = 0.0
         self._heap: list[tuple[float, int, int, Any, Any]] = []
         self._seq = 0
-        config = Config(
-            rto=params.rto,
-            syn_retries=params.syn_retries,
-            msl=params.msl,
-            fin_timeout=params.fin_timeout,
-            rfc1337=params.rfc1337,
-            skip_time_wait=params.skip_time_wait,
-        )
+        config = params.config
         self.hosts = {
             "A": Host("A", params.isn_a, _with(config, scenario.config.get("A"))),
             "B": Host("B", params.isn_b, _with(config, scenario.config.get("B"))),
@@ -176,6 +200,9 @@ class Simulator:
         for index, step in enumerate(scenario.steps):
             if step.on is not None:
                 self._waiting.setdefault((step.endpoint, step.on), []).append(index)
+
+    def _clock(self) -> float:
+        return self.now
 
     # -- the kernel --------------------------------------------------------------------------
 
@@ -237,8 +264,9 @@ class Simulator:
         if rec.id in self.drop_ids or (self.drop_rule is not None and self.drop_rule(rec, self)):
             rec.fate = "dropped"
             return False
-        if flight > self.params.msl:
-            self._push(rec.sent + self.params.msl, _EXPIRE, rec)
+        msl = self.params.lifetime
+        if flight > msl:
+            self._push(rec.sent + msl, _EXPIRE, rec)
         else:
             self._push(rec.sent + flight, _ARRIVE, rec, seg)
         return True
@@ -332,7 +360,7 @@ class Simulator:
                 host.deferred.append(step)  # like an application retrying bind() later
                 return
             host.conn += 1
-            host.tcb = Endpoint(host.isn, host.config)
+            host.tcb = Endpoint(host.isn, host.config, self._clock)
         tcb = host.tcb
         if tcb is None:
             if call == "send":
