@@ -19,7 +19,7 @@ from .trace import Trace
 
 __version__ = "0.1.0"
 
-DEFAULT_MSL = 30.0
+DEFAULT_MSL = 30.0  # the plain model's MSL, Linux's effective one (TIME_WAIT 60 s)
 
 
 def simulate(
@@ -46,10 +46,11 @@ def simulate(
     retransmissions count); ``None`` keeps the scenario's own loss (``late-fin`` has one) and
     ``()`` loses nothing. ``delay`` adds seconds to chosen segments' flight, ``duplicate``
     makes the network deliver a second copy of a segment that many seconds after the first.
-    ``profile`` picks the kernel the endpoints imitate (``linux``, ``freebsd`` or ``rfc9293``,
-    see :mod:`tcpbook.profiles`); ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and
-    ``rfc1337`` given explicitly override its values. Bad values raise
-    :class:`TcpbookError` (a ``ValueError``) with a one-line message.
+    ``profile`` picks the kernel the endpoints imitate (``linux``, ``freebsd`` or
+    ``rfc9293``, see :mod:`tcpbook.profiles`; ``None`` is the plain model: a fixed RTO,
+    immediate ACKs); ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337`` given
+    explicitly override its values. Bad values raise :class:`TcpbookError` (a ``ValueError``)
+    with a one-line message.
     """
     from .profiles import get as get_profile
     from .scenarios import get

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from . import simulate
 from .errors import TcpbookError
+from .profiles import PROFILES
 from .scenarios import SCENARIOS
 from .states import table
 
@@ -75,7 +76,15 @@ def _segment_seconds(text: str) -> tuple[int, float]:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """The options shared by ``run`` and ``draw`` (and any command that simulates)."""
     p.add_argument("scenario", help="scenario name (see `python -m tcpbook scenarios`)")
-    p.add_argument("--msl", type=_seconds, default=None, help="maximum segment lifetime, s")
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=None,
+        help="the kernel whose defaults the endpoints follow (default: the plain model)",
+    )
+    p.add_argument(
+        "--msl", type=_seconds, default=None, help="maximum segment lifetime, s (profile's)"
+    )
     p.add_argument(
         "--drop",
         type=_segment,
@@ -115,7 +124,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave TIME_WAIT at once (to see why it exists)",
     )
-    p.add_argument("--rfc1337", action="store_true", help="ignore RST in TIME_WAIT (RFC 1337)")
+    p.add_argument(
+        "--rfc1337",
+        action="store_true",
+        default=None,
+        help="ignore RST in TIME_WAIT (RFC 1337; the freebsd profile does)",
+    )
     p.add_argument(
         "--until", type=_seconds, default=None, metavar="SECONDS", help="stop the run at this time"
     )
@@ -131,14 +145,14 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="initial retransmission timeout (default 1, RFC 6298; Linux 0.2)",
+        help="initial retransmission timeout (default: the profile's, 1 s in all three)",
     )
     p.add_argument(
         "--syn-retries",
         type=_count,
         default=None,
         metavar="N",
-        help="SYN retransmissions before ETIMEDOUT (default 6, Linux tcp_syn_retries)",
+        help="SYN retransmissions before ETIMEDOUT (default: the profile's; linux 6 + 4)",
     )
 
 
@@ -161,6 +175,8 @@ def simulate_from_args(args: argparse.Namespace) -> Any:
         extra["rto"] = args.rto
     if args.syn_retries is not None:
         extra["syn_retries"] = args.syn_retries
+    if args.profile is not None:
+        extra["profile"] = args.profile
     return simulate(
         args.scenario,
         msl=args.msl,

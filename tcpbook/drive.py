@@ -607,6 +607,7 @@ def _candidates() -> Iterable[tuple[str, dict[str, Any]]]:
     option_sets += [{"drop": [a, b]} for a in range(1, 12) for b in range(a + 1, 14)]
     for switch in ({"skip_time_wait": True}, {"rfc1337": True}, {"fin_timeout": 60.0}):
         option_sets += [{**switch, "drop": [n]} for n in range(1, 16)]
+    option_sets.append({"profile": "linux"})  # rows only a kernel profile takes
     for options in option_sets:
         for name in SCENARIOS:
             yield name, options

@@ -100,7 +100,14 @@ class Received(NamedTuple):
     length: int
 
 
-Output = Send | StartTimer | CancelTimer | Change | AppError | Received
+class Handoff(NamedTuple):
+    """The connection is gone and ``segment`` belongs to whoever owns the port now (a listener):
+    a new SYN that ended TIME_WAIT. The host delivers it again."""
+
+    segment: Segment
+
+
+Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handoff
 
 
 def seq_lt(a: int, b: int) -> bool:
@@ -693,6 +700,17 @@ class Endpoint:
         st = self.state
         if (
             st is S.TIME_WAIT
+            and self.config.time_wait_accepts_syn
+            and seg.flags == ("SYN",)
+            and seq_lt(self.rcv_nxt, seg.seq)
+        ):
+            # A new incarnation whose numbers cannot be confused with the old one's: TIME_WAIT
+            # ends and the SYN goes to the listener (RFC 6191; tcp_timewait_state_process).
+            self._move("rcv SYN above RCV.NXT")
+            self.out.append(Handoff(seg))
+            return True
+        if (
+            st is S.TIME_WAIT
             and seg.fin
             and not seg.rst
             and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
@@ -891,6 +909,7 @@ __all__ = [
     "Change",
     "Config",
     "Endpoint",
+    "Handoff",
     "Output",
     "Received",
     "Segment",

@@ -208,6 +208,19 @@ SCENARIOS: dict[str, Scenario] = {
             "answers RST, and the RST ends A's TIME_WAIT early (try --rfc1337).",
             defaults=lambda msl: {"duplicate": {11: 2.0}},
         ),
+        Scenario(
+            "reconnect",
+            "B closes first and sits in TIME_WAIT; A connects again from the same port with a "
+            "higher ISN. Linux and FreeBSD let the SYN end TIME_WAIT (RFC 6191); RFC 9293 "
+            "answers with a challenge ACK, and A's RST ends TIME_WAIT instead.",
+            (
+                *_OPEN,
+                _on("B", S.ESTABLISHED, 0.2, "close"),
+                _on("A", S.CLOSE_WAIT, 0.1, "close"),
+                _on("B", S.TIME_WAIT, 0.0, "listen"),
+                _on("A", S.CLOSED, 0.5, "connect", 100_000),
+            ),
+        ),
     )
 }
 

@@ -22,6 +22,7 @@ from .endpoint import (
     Change,
     Config,
     Endpoint,
+    Handoff,
     Send,
     StartTimer,
     TimerName,
@@ -75,7 +76,8 @@ class Params:
 
     ``profile`` names the kernel whose defaults the endpoints follow (:mod:`tcpbook.profiles`);
     ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337`` left at ``None`` take
-    the profile's value, and given explicitly they override it.
+    the profile's value, and given explicitly they override it. ``profile=None`` is the plain
+    model: a fixed RTO doubling from 1 s, every ACK at once, counted retries, MSL 30 s.
     """
 
     msl: float | None = None
@@ -129,7 +131,7 @@ class Params:
             rfc1337=self.rfc1337,
             skip_time_wait=self.skip_time_wait,
         )
-        if kernel is None:  # the plain model: fixed RTO, ACKs at once
+        if kernel is None:  # no kernel: the plain model (fixed RTO, ACKs at once)
             config = Config(**{k: v for k, v in options.items() if v is not None})
         else:
             config = config_for(kernel, **options)
@@ -306,6 +308,7 @@ class Simulator:
         # Dispatch on the exact output type (these NamedTuples are never subclassed); `_value_`
         # reads the state name without Enum's slower `.value` descriptor. Both are hot paths.
         conn = host.conn
+        handoff = None
         for item in tcb.drain():
             if type(item) is Send:
                 self.transmit(host, item.segment, conn)
@@ -327,11 +330,21 @@ class Simulator:
                 trace.timers.append(TimerRecord(now, name, item.timer, "cancel", None))
             elif type(item) is AppError:
                 trace.errors.append(ErrorRecord(now, name, item.error))
+            elif type(item) is Handoff:
+                handoff = item.segment
         if tcb.state is State.CLOSED and host.tcb is tcb:
             host.tcb = None
             waiting, host.deferred = host.deferred, []
             for step in waiting:
                 self._run_step(step)
+        if handoff is not None:  # a SYN that ended TIME_WAIT: to the listener, if there is one
+            if host.tcb is None:
+                reply = reset_for(handoff)
+                if reply is not None:
+                    self.transmit(host, reply, conn)
+            else:
+                host.tcb.receive(handoff)
+                self._drain(host)
 
     def _trigger(self, endpoint: str, state: State) -> None:
         for index in self._waiting.get((endpoint, state), ()):
@@ -360,7 +373,8 @@ class Simulator:
                 host.deferred.append(step)  # like an application retrying bind() later
                 return
             host.conn += 1
-            host.tcb = Endpoint(host.isn, host.config, self._clock)
+            # a connect step's ``arg`` moves this connection's ISN (RFC 9293 3.4.1: ISNs grow)
+            host.tcb = Endpoint((host.isn + step.arg) % 2**32, host.config, self._clock)
         tcb = host.tcb
         if tcb is None:
             if call == "send":

@@ -117,6 +117,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(S.TIME_WAIT, "rcv FIN", "ACK", S.TIME_WAIT, "3.10.7.4"),
     # Linux: an orphaned FIN_WAIT_2 socket is dropped after tcp_fin_timeout; the RFC has no timer.
     _row(S.FIN_WAIT_2, "timeout FIN_WAIT_2", "-", S.CLOSED, "3.10.7.4", "Linux", False),
+    # A new SYN above the old RCV.NXT ends TIME_WAIT and is handed to the listener (RFC 1122
+    # 4.2.2.13, RFC 6191; Linux tcp_timewait_state_process, FreeBSD tcp_twcheck).
+    _row(S.TIME_WAIT, "rcv SYN above RCV.NXT", "-", S.CLOSED, "3.10.7.4", "Linux", False),
     # Linux: skipping TIME_WAIT (a teaching switch, like SO_LINGER tricks) closes at once.
     _row(S.TIME_WAIT, "skip TIME_WAIT", "-", S.CLOSED, "3.10.8", "tcpbook", False),
     # SYN_RECEIVED reached by simultaneous open (an active OPEN) goes back to CLOSED on RST

@@ -128,6 +128,10 @@ def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
         return x, lambda: x.receive(fin_from(y))
     if event == "CLOSE with unread data":
         config.auto_read = False
+    if event == "rcv SYN above RCV.NXT":
+        config.time_wait_accepts_syn = True
+        x, y = in_state(S.TIME_WAIT, config)
+        return x, lambda: x.receive(Segment(("SYN",), (x.rcv_nxt + 100_000) % 2**32, None))
     if event == "rcv RST after active OPEN":
         x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open: not from LISTEN
         x.connect(), y.connect()
