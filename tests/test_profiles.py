@@ -181,3 +181,31 @@ def test_rst_in_time_wait() -> None:
 
 def test_plain_config_keeps_the_fixed_rto() -> None:
     assert Config().rto_min is None and not Config().tail_loss_probe
+
+
+@pytest.mark.parametrize("kernel", NAMES)
+def test_cli_run_json_records_the_profile_and_fits_the_schema(
+    kernel: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from tcpbook.cli import main
+
+    assert main(["run", "late-fin", "--profile", kernel, "--msl", "5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    schema = json.loads((Path(__file__).parent / "data" / "trace.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    assert data["params"]["profile"] == kernel and data["params"]["msl"] == 5.0
+
+
+def test_cli_unknown_profile_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpbook.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["draw", "close", "--profile", "bsd"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and all(name in err for name in NAMES)
