@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import tcpbook
 from tcpbook import profiles
-from tcpbook.endpoint import Config, config_for, model_timeout
+from tcpbook.endpoint import Config, Endpoint, config_for, model_timeout
 from tcpbook.errors import TcpbookError
 from tcpbook.states import State, allowed
 from tcpbook.trace import Trace
@@ -166,7 +166,7 @@ def test_orphaned_fin_wait_2_and_shutdown() -> None:
     rfc = tcpbook.simulate("fin-wait-2-hang", profile="rfc9293")
     assert rfc.final["A"] == "FIN_WAIT_2"  # no timer: waits for ever
     # after shutdown() the socket is not orphaned: no FIN_WAIT_2 timer (Linux tcp_close only)
-    a = tcpbook.endpoint.Endpoint(1000, config_for(profiles.LINUX))
+    a = Endpoint(1000, config_for(profiles.LINUX))
     assert a.config.fin_timeout == 60.0
 
 
@@ -209,3 +209,69 @@ def test_cli_unknown_profile_is_one_line_and_exit_2(capsys: pytest.CaptureFixtur
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and all(name in err for name in NAMES)
+
+
+# -- the endpoint's new behaviours, one at a time ---------------------------------------------
+
+
+def _pair(kernel: str, rtt: float = 40e-6) -> tuple[Endpoint, Endpoint, list[float]]:
+    """A and B of ``kernel`` after a handshake whose round trip took ``rtt``."""
+    from tcpbook.endpoint import Send
+
+    now = [0.0]
+    cfg = config_for(profiles.get(kernel))
+    a = Endpoint(1000, cfg, lambda: now[0])
+    b = Endpoint(5000, cfg, lambda: now[0])
+    b.listen()
+    a.connect()
+    for src, dst in ((a, b), (b, a), (a, b)):
+        now[0] += rtt / 2
+        for item in src.drain():
+            if isinstance(item, Send):
+                dst.receive(item.segment)
+    return a, b, now
+
+
+@pytest.mark.parametrize(
+    ("kernel", "rto"),
+    [("linux", 0.2 + 40e-6), ("freebsd", 0.2 + 3 * 40e-6), ("rfc9293", 1.0)],
+)
+def test_rto_after_the_handshake_comes_from_the_measured_round_trip(
+    kernel: str, rto: float
+) -> None:
+    a, b, _ = _pair(kernel)
+    assert a.srtt == pytest.approx(40e-6) and b.srtt == pytest.approx(40e-6)
+    assert a.rto == pytest.approx(rto)
+
+
+def test_linux_tail_loss_probe_then_rto_without_backoff() -> None:
+    from tcpbook.endpoint import Send, StartTimer
+
+    a, _, _ = _pair("linux")
+    a.drain()
+    a.close()
+    out = a.drain()
+    assert StartTimer("tlp", pytest.approx(0.2 + 40e-6)) in out  # min(2 SRTT + 200 ms, RTO)
+    a.timer_fired("tlp")
+    out = a.drain()
+    probe = [o.segment for o in out if isinstance(o, Send)]
+    assert [(s.flags, s.retransmission) for s in probe] == [(("FIN", "ACK"), True)]
+    assert StartTimer("retransmit", pytest.approx(0.2 + 40e-6)) in out  # RTO, not doubled
+    assert a.retries == 0  # a probe is not a retransmission timeout
+
+
+def test_delayed_ack_rides_on_the_fin_when_the_application_closes_in_time() -> None:
+    from tcpbook.endpoint import CancelTimer, Send, StartTimer
+
+    a, b, _ = _pair("linux")
+    a.close()
+    fin = next(o.segment for o in a.drain() if isinstance(o, Send))
+    b.drain()
+    b.receive(fin)
+    out = b.drain()
+    assert StartTimer("delayed_ack", 0.04) in out and not [o for o in out if isinstance(o, Send)]
+    b.close()
+    out = b.drain()
+    sent = [o.segment for o in out if isinstance(o, Send)]
+    assert [s.flags for s in sent] == [("FIN", "ACK")] and sent[0].ack == fin.seq + 1
+    assert CancelTimer("delayed_ack") in out
