@@ -24,7 +24,6 @@ import ast
 import base64
 import copy
 import hashlib
-import html
 import itertools
 import json
 import re
@@ -43,8 +42,10 @@ sys.path.insert(0, str(HERE))
 import nbformat  # noqa: E402
 import payload  # noqa: E402
 from nbconvert import HTMLExporter  # noqa: E402
-from traitlets.config import Config  # noqa: E402
 from pygments.formatters import HtmlFormatter  # noqa: E402
+from traitlets.config import Config  # noqa: E402
+
+from tcpbook.widgets import EXPLORER_MIME  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
@@ -58,7 +59,6 @@ PYODIDE_FILES = (
 )
 CHAPTER_FILE = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
 NAV_CELL_IDS = {"nav-top", "nav-bottom"}
-EXPLORER_MIME = "application/vnd.tcpbook.explorer+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 KERNEL_ONLY_MIME = "application/vnd.tcpbook.kernel-only+json"
 BINDER = "https://mybinder.org/v2/gh/tcpbook/tcpbook/HEAD?urlpath=lab/tree/notebooks/{name}"
@@ -120,12 +120,21 @@ def rewrite_links(text: str, chapters_: list[Chapter]) -> str:
 
     def repl(m: re.Match[str]) -> str:
         target, anchor = m.group(2), m.group(3) or ""
+        if "://" in target:  # a link to elsewhere (Binder, GitHub) stays as it is
+            return m.group(0)
         page = page_of(Path(target).name, chapters_)
         if page is not None:
             return f"{m.group(1)}({page}{anchor})"
         return m.group(0)
 
-    return re.sub(r"(\]\s*)\(([^)\s#]+\.ipynb)(#[^)\s]*)?\)", repl, text)
+    text = re.sub(r"(\]\s*)\(([^)\s#]+\.ipynb)(#[^)\s]*)?\)", repl, text)
+    return re.sub(r"!\[([^\]]*)\]\((https?://[^)\s]+)\)", _remote_image, text)
+
+
+def _remote_image(m: re.Match[str]) -> str:
+    """An image from another server (a badge) becomes its words: pages load only their own."""
+    alt = m.group(1).strip()
+    return "Run it live on Binder" if alt.lower() == "binder" else (alt or "image")
 
 
 # --------------------------------------------------------------------------- explorers
