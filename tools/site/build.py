@@ -375,7 +375,7 @@ def quickstart_notebook(chapters_: list[Chapter]) -> Any:
 def copy_static(out: Path) -> None:
     static = out / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    for name in ("site.css", "explorer.js", "worker.js"):
+    for name in ("site.css", "explorer.js", "worker.js", "math.js"):
         shutil.copy2(HERE / "static" / name, static / name)
     (static / "pygments.css").write_text(
         HtmlFormatter(style="default").get_style_defs(".highlight"), encoding="utf-8"
@@ -389,6 +389,13 @@ def copy_static(out: Path) -> None:
                     continue
                 z.write(path, path.relative_to(ROOT).as_posix())
         z.write(HERE / "payload.py", "payload.py")
+    katex = ROOT / "node_modules" / "katex" / "dist"
+    if not (katex / "katex.min.js").is_file():
+        sys.exit("error: node_modules/katex not found; run `npm ci` (make site does)")
+    (static / "katex").mkdir(exist_ok=True)
+    for name in ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js"):
+        shutil.copy2(katex / name, static / "katex" / Path(name).name)
+    shutil.copytree(katex / "fonts", static / "katex" / "fonts", dirs_exist_ok=True)
     runtime = static / "pyodide"
     runtime.mkdir(exist_ok=True)
     missing = [n for n in PYODIDE_FILES if not (PYODIDE / n).is_file()]

@@ -117,8 +117,12 @@
   }
 
   // ------------------------------------------------------------------ the ladder (SVG)
-  const W = 640, XA = 170, XB = 470, ROW = 13, TOP = 46;
-  function drawLadder(p, at) {
+  const ROW = 13, TOP = 46;
+  /** The ladder at the width it is shown (text stays at its size on a phone). */
+  function drawLadder(p, at, width) {
+    const W = Math.round(Math.min(Math.max(width || 640, 330), 720));
+    const side = W < 480 ? 100 : 150, gap = W < 480 ? 8 : 14;
+    const XA = side, XB = W - side, compact = XB - XA < 300;
     const tr = p.trace, rows = axisFn(p.axis);
     const y = (t) => TOP + rows(t) * ROW;
     const x = (who) => (who === "A" ? XA : XB);
@@ -139,7 +143,7 @@
           out.push(`<rect class="${cls}" x="${bx}" y="${y(t.t)}" width="6" height="${Math.max(1, y(t1) - y(t.t))}"/>`);
         }
         if (i + 1 < mine.length && mine[i + 1].t === t.t) return; // a passing state: label the last
-        const lx = who === "A" ? XA - 14 : XB + 14;
+        const lx = who === "A" ? XA - gap : XB + gap;
         out.push(`<text class="state-label" x="${lx}" y="${y(t.t) + 4}" text-anchor="${who === "A" ? "end" : "start"}">${esc(t.to)}</text>`);
       });
       // TIME_WAIT: its drawn length in seconds, and 2MSL
@@ -153,9 +157,9 @@
     function pushTW(who, t0, t1, open) {
       const dur = t1 - t0, msl = tr.params.msl;
       const ym = (y(t0) + y(t1)) / 2;
-      const lx = who === "A" ? XA - 14 : XB + 14;
+      const lx = who === "A" ? XA - gap : XB + gap;
       out.push(`<g data-role="time-wait" data-endpoint="${who}" data-seconds="${fmt(dur)}">` +
-        `<text class="tw-label" x="${lx}" y="${ym + 4}" text-anchor="${who === "A" ? "end" : "start"}">${open ? "≥ " : ""}${fmt(dur)} s in TIME_WAIT</text>` +
+        `<text class="tw-label" x="${lx}" y="${ym + 4}" text-anchor="${who === "A" ? "end" : "start"}">${open ? "≥ " : ""}${compact ? "TW " + fmt(dur) + " s" : fmt(dur) + " s in TIME_WAIT"}</text>` +
         `<text class="tw-label" x="${lx}" y="${ym + 17}" text-anchor="${who === "A" ? "end" : "start"}">(2MSL = ${fmt(2 * msl)} s)</text></g>`);
     }
     // lifelines, with quiet stretches squeezed and marked
@@ -188,15 +192,15 @@
       const rot = ang > 90 || ang < -90 ? ang + 180 : ang;
       const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
       const seqack = `seq=${s.seq}${s.ack != null ? " ack=" + s.ack : ""}`;
-      const label = `#${s.id} ${s.flags.join(",")}${s.len ? " +" + s.len : ""} ${seqack}${s.retransmission ? " (rtx)" : ""}${s.duplicate_of != null ? " (copy)" : ""}`;
+      const label = `#${s.id} ${s.flags.join(",")}${s.len ? " +" + s.len : ""}${compact ? "" : " " + seqack}${s.retransmission ? " (rtx)" : ""}${s.duplicate_of != null ? " (copy)" : ""}`;
       out.push(`<g class="${cls.join(" ")}" data-seg="${s.id}" data-flags="${s.flags.join(",")}" data-rtx="${s.retransmission ? 1 : 0}" data-fate="${s.fate}">` +
         `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"${s.arrived != null ? ` marker-end="url(#ah-${s.src})"` : ""}/>${mark}` +
         `<text font-size="10.5" text-anchor="middle" transform="translate(${mx},${my}) rotate(${rot}) translate(0,-4)">${esc(label)}</text></g>`);
     }
     if (at != null) {
       const yc = y(at);
-      out.push(`<line class="cursor" x1="${XA - 40}" y1="${yc}" x2="${XB + 40}" y2="${yc}"/>`);
-      out.push(`<text class="cursor-label" x="${XB + 42}" y="${yc + 4}">t = ${fmt(at)} s</text>`);
+      out.push(`<line class="cursor" x1="${XA - 30}" y1="${yc}" x2="${XB + 30}" y2="${yc}"/>`);
+      out.push(`<text class="cursor-label" x="${XB}" y="${yc - 5}" text-anchor="end">t = ${fmt(at)} s</text>`);
     }
     out.push("</svg>");
     return out.join("");
@@ -282,6 +286,10 @@
       this.diagram = new Diagram(root.querySelector('[data-role="state-diagram"]'));
       this.buildControls(root.querySelector(".controls"));
       this.redraw();
+      let width = this.ladderEl.clientWidth;
+      window.addEventListener("resize", () => {
+        if (Math.abs(this.ladderEl.clientWidth - width) > 20) { width = this.ladderEl.clientWidth; this.redraw(); }
+      });
     }
     get settings() { return Object.assign({}, this.current.settings); }
     has(c) { return this.spec.controls.includes(c); }
@@ -455,7 +463,7 @@
     redraw(t0, how) {
       const start = t0 == null ? performance.now() : t0;
       this.syncControls();
-      this.ladderEl.innerHTML = drawLadder(this.current, this.at);
+      this.ladderEl.innerHTML = drawLadder(this.current, this.at, this.ladderEl.clientWidth);
       this.diagram.show(this.current, this.at);
       this.statusEl.innerHTML = this.status();
       delete this.root.dataset.busy;
