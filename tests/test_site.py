@@ -174,6 +174,7 @@ def test_every_page_loads_without_errors_within_budget(
             assert errors == [], f"{name} ({view}): console errors {errors}"
             weights[name] = max(weights.get(name, 0), sum(sizes.values()), _weight_on_disk(name))
         ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"
     print(f"\nscreenshots in {shots}")
     print("page weights (bytes, runtime not counted):", json.dumps(weights))
     over = {k: v for k, v in weights.items() if v > PAGE_BUDGET}
@@ -253,6 +254,7 @@ def test_lose_the_final_ack_first_answer_and_same_run(
     redraw = x.get_attribute("data-redraw-ms")
     print(f"\nfirst answer {answered:.0f} ms after navigation; redraw {redraw} ms")
     ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"
 
 
 def test_msl_presets_change_time_wait(site: Server, chromium_browser: Browser) -> None:
@@ -278,6 +280,7 @@ def test_msl_presets_change_time_wait(site: Server, chromium_browser: Browser) -
         seen[msl] = seconds
     assert len(set(seen.values())) == 4, seen
     ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"
 
 
 def test_other_choices_come_from_python_in_the_browser(
@@ -327,6 +330,7 @@ def test_other_choices_come_from_python_in_the_browser(
         f"a Python answer redrawn in {redraw:.1f} ms"
     )
     ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"
 
 
 def test_time_cursor_moves_the_highlight(site: Server, chromium_browser: Browser) -> None:
@@ -345,3 +349,4 @@ def test_time_cursor_moves_the_highlight(site: Server, chromium_browser: Browser
     assert x.locator('[data-role="ladder"] line.cursor').count() == 1
     assert float(x.get_attribute("data-redraw-ms") or 1e9) < REDRAW_MS
     ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"

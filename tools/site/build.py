@@ -211,7 +211,8 @@ def precompute(spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
     Grid: every MSL preset (with the msl control), every profile, every FIN_WAIT_2 choice
     (fin_timeout control), both values of each switch shown. At each point, the start's lost
-    segments and every single lose/keep toggle of a segment (drop control).
+    segments; at the points of the starting profile also every single lose/keep toggle of a
+    segment (drop control).
     """
     from tcpbook.widgets import FIN_TIMEOUT_CHOICES, MSL_PRESETS
 
@@ -244,7 +245,9 @@ def precompute(spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
     for values in itertools.product(*(axes[n] for n in names)):
         point = dict(start, **dict(zip(names, values, strict=True)))
         base = add(point)
-        if "drop" in controls:
+        # one lost segment more or less: for the default profile (other profiles' second
+        # changes come from Python in the browser, ready by then)
+        if "drop" in controls and point["profile"] == start["profile"]:
             lost = {s["id"] for s in base["trace"]["segments"] if s["fate"] == "dropped"}
             for seg in base["trace"]["segments"]:
                 add(dict(point, drop=sorted(lost ^ {seg["id"]})))

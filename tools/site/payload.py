@@ -221,7 +221,9 @@ def endings(trace: dict[str, Any]) -> dict[str, str]:
         final = trace["final"][e]
         last = [tr for tr in trace["transitions"] if tr["endpoint"] == e]
         errors = [x["error"] for x in trace["errors"] if x["endpoint"] == e]
-        if final != "CLOSED" or not last:
+        if not last:
+            text = f"never left {final}"
+        elif final != "CLOSED":
             text = f"still in {final} when the run ends"
             if final == "ESTABLISHED":
                 text = "connection still open (ESTABLISHED) when the run ends"

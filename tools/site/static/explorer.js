@@ -200,7 +200,7 @@
     if (at != null) {
       const yc = y(at);
       out.push(`<line class="cursor" x1="${XA - 30}" y1="${yc}" x2="${XB + 30}" y2="${yc}"/>`);
-      out.push(`<text class="cursor-label" x="${XB}" y="${yc - 5}" text-anchor="end">t = ${fmt(at)} s</text>`);
+      out.push(`<text class="cursor-label" x="${W - 4}" y="${yc - 5}" text-anchor="end">t = ${fmt(at)} s</text>`);
     }
     out.push("</svg>");
     return out.join("");
@@ -456,7 +456,7 @@
       let text = `At ${fmt(t)} s: ${parts.join("; ")}.`;
       const seen = tr.errors.filter((e) => e.t <= t + 1e-9);
       if (seen.length) text += " " + seen.map((e) => `${e.endpoint}'s application saw ${e.error} at ${fmt(e.t)} s.`).join(" ");
-      const ending = `How it ends: A ${p.endings.A}; B ${p.endings.B}.`;
+      const ending = `How it ends — A: ${p.endings.A}; B: ${p.endings.B}.`;
       return `${esc(text)}<span class="ending" data-role="ending">${esc(ending)}</span>`;
     }
 
