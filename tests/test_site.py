@@ -350,3 +350,56 @@ def test_time_cursor_moves_the_highlight(site: Server, chromium_browser: Browser
     assert float(x.get_attribute("data-redraw-ms") or 1e9) < REDRAW_MS
     ctx.close()
     assert site.external == [], f"requests left the site: {site.external}"
+
+
+def test_every_explorer_answers_each_of_its_controls(
+    site: Server, chromium_browser: Browser
+) -> None:
+    """Each explorer of each chapter: every kind of control it shows redraws the pictures."""
+    ctx = site.context(chromium_browser)
+    page = ctx.new_page()
+    checked = 0
+    for name in pages():
+        errors = open_page(page, f"{site.url}/{name}")
+        page.wait_for_load_state("load")
+        for root in page.locator(".explorer").all():
+            ident = root.get_attribute("data-explorer")
+            controls = [
+                root.locator("[data-drop]").first,
+                *root.locator("[data-msl]").all(),
+                *root.locator("[data-profile]").all(),
+                *root.locator("[data-option]").all(),
+                root.locator('[data-step="-1"]'),
+            ]
+            for control in controls:
+                if not control.count():
+                    continue
+                before = int(root.get_attribute("data-redraws") or 0)
+                control.click()
+                page.wait_for_function(
+                    "([id, n]) => +document.querySelector("
+                    "`.explorer[data-explorer=${id}]`).dataset.redraws > n",
+                    arg=[ident, before],
+                    timeout=PYODIDE_MS,
+                )
+                checked += 1
+            select = root.locator("select")
+            if select.count():
+                for i in range(select.locator("option").count()):
+                    before = int(root.get_attribute("data-redraws") or 0)
+                    select.select_option(index=i)
+                    if i:  # the first is the starting choice: nothing to redraw
+                        page.wait_for_function(
+                            "([id, n]) => +document.querySelector("
+                            "`.explorer[data-explorer=${id}]`).dataset.redraws > n",
+                            arg=[ident, before],
+                            timeout=PYODIDE_MS,
+                        )
+                        checked += 1
+            status = root.locator('[data-role="status"]').inner_text()
+            assert "How it ends" in status and "Cannot run" not in status, (name, status)
+            assert root.locator('[data-role="ladder"] g.seg').count() >= 1
+        assert errors == [], f"{name}: console errors {errors}"
+    assert checked >= 20, f"only {checked} controls found on the explorers"
+    ctx.close()
+    assert site.external == [], f"requests left the site: {site.external}"

@@ -194,6 +194,8 @@ def normal_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """A spec from the mime item or from the source, in one form (JSON-able, fixed dict keys)."""
     settings = dict(spec.get("settings", {}))
     fixed = copy.deepcopy(dict(spec.get("fixed", {})))
+    # a setting no control changes (a future explorer keyword) stays fixed for every run
+    fixed.update({k: v for k, v in settings.items() if k not in payload.SETTING_NAMES})
     for name in ("delay", "duplicate"):
         if name in fixed and fixed[name] is not None:
             fixed[name] = {str(k): float(v) for k, v in dict(fixed[name]).items()}
