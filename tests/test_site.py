@@ -304,8 +304,18 @@ def test_other_choices_come_from_python_in_the_browser(
     run = _page_run(page, ident)
     expected = tcpbook.simulate("close", msl=5, drop=[11, 12]).to_dict()
     assert run["trace"] == json.loads(json.dumps(expected))
-    redraw = float(x.get_attribute("data-redraw-ms") or 1e9)
-    assert redraw < REDRAW_MS, f"a Python-in-the-browser answer took {redraw} ms"
+    answers = [float(x.get_attribute("data-redraw-ms") or 1e9)]
+    for n in (13, 14):  # lose each next retransmitted FIN too: more runs no page carries
+        before = int(x.get_attribute("data-redraws") or 0)
+        x.locator(f'[data-drop="{n}"]').click()
+        page.wait_for_function(
+            "([id, n]) => "
+            "+document.querySelector(`.explorer[data-explorer=${id}]`).dataset.redraws > n",
+            arg=[ident, before],
+        )
+        answers.append(float(x.get_attribute("data-redraw-ms") or 1e9))
+    redraw = sorted(answers)[1]
+    assert redraw < REDRAW_MS, f"Python-in-the-browser answers took {answers} ms"
     x.locator('[data-role="msl-input"]').fill("7.5")
     x.locator('[data-role="msl-input"]').press("Enter")
     page.wait_for_function(
