@@ -179,6 +179,7 @@ class Config:
     delay_fin_ack: bool = False
     tail_loss_probe: bool = False
     time_wait_accepts_syn: bool = False
+    time_wait_restart_on_any: bool = True
     drop_synfin: bool = False
     profile: str | None = None
 
@@ -210,6 +211,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "delay_fin_ack": profile.delay_fin_ack,
         "tail_loss_probe": profile.tail_loss_probe,
         "time_wait_accepts_syn": profile.time_wait_accepts_syn,
+        "time_wait_restart_on_any": profile.time_wait_restart_on_any,
         "drop_synfin": profile.drop_synfin,
         "profile": profile.name,
     }
@@ -724,7 +726,7 @@ class Endpoint:
             return False
         if not seg.rst and not _bare_ack(seg):
             self._send_ack()
-            if st is S.TIME_WAIT:
+            if st is S.TIME_WAIT and self.config.time_wait_restart_on_any:
                 # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
                 # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
                 self._start("time_wait", 2 * self.config.msl)

@@ -72,6 +72,8 @@ class Profile:
     tail_loss_probe: bool
     #: Orphaned FIN_WAIT_2 ends after this long (``None``: waits for the peer's FIN forever).
     fin_timeout: float | None
+    #: TIME_WAIT restarts 2MSL whenever it answers a segment, not only a retransmitted FIN.
+    time_wait_restart_on_any: bool
     #: A RST in TIME_WAIT is ignored (RFC 1337) instead of closing it.
     rfc1337: bool
     #: A SYN whose sequence number is above the old RCV.NXT ends TIME_WAIT and opens a new
@@ -118,6 +120,8 @@ LINUX = Profile(
     delay_fin_ack=True,
     tail_loss_probe=True,  # tcp_early_retrans = 3 (tcp_schedule_loss_probe)
     fin_timeout=60.0,  # tcp_fin_timeout, orphaned sockets only (tcp_close)
+    # tcp_timewait_state_process: inet_twsk_reschedule for any out-of-window segment with ACK
+    time_wait_restart_on_any=True,
     rfc1337=False,  # tcp_rfc1337 = 0: a RST kills TIME_WAIT (tcp_timewait_state_process)
     time_wait_accepts_syn=True,  # tcp_timewait_state_process: TCP_TW_SYN when seq > rcv_nxt
     challenge_acks=True,  # tcp_send_challenge_ack (tcp_validate_incoming)
@@ -160,6 +164,8 @@ FREEBSD = Profile(
     # (75 s) of silence; net.inet.tcp.finwait2_timeout (60 s) applies only with
     # net.inet.tcp.fast_finwait2_recycle = 1, which is off by default.
     fin_timeout=600.0,
+    # tcp_twcheck: only a FIN calls tcp_tw_2msl_reset; other segments are just ACKed
+    time_wait_restart_on_any=False,
     rfc1337=True,  # tcp_twcheck: "If the segment contains RST: Drop the segment ... RFC 1337"
     time_wait_accepts_syn=True,  # tcp_twcheck: SYN with SEQ_GT(th_seq, rcv_nxt) reopens
     challenge_acks=True,  # net.inet.tcp.insecure_rst = 0, insecure_syn = 0 (RFC 5961)
@@ -193,6 +199,8 @@ RFC9293 = Profile(
     delay_fin_ack=False,
     tail_loss_probe=False,
     fin_timeout=None,  # RFC 9293 has no FIN_WAIT_2 timer
+    # RFC 9293 3.10.7.4 eighth step: a retransmitted FIN restarts 2MSL; other segments are ACKed
+    time_wait_restart_on_any=False,
     rfc1337=False,  # RFC 9293 3.10.7.4: an acceptable RST in TIME_WAIT closes it
     time_wait_accepts_syn=False,  # RFC 9293 3.10.7.4 fourth step: challenge ACK (RFC 5961)
     challenge_acks=True,

@@ -275,3 +275,22 @@ def test_delayed_ack_rides_on_the_fin_when_the_application_closes_in_time() -> N
     sent = [o.segment for o in out if isinstance(o, Send)]
     assert [s.flags for s in sent] == [("FIN", "ACK")] and sent[0].ack == fin.seq + 1
     assert CancelTimer("delayed_ack") in out
+
+
+@pytest.mark.parametrize(("kernel", "restarts"), [("linux", True), ("freebsd", False)])
+def test_time_wait_restart_on_a_segment_that_is_not_the_fin(kernel: str, restarts: bool) -> None:
+    from tcpbook.endpoint import Segment, Send, StartTimer
+
+    a, b, _ = _pair(kernel)
+    a.close()
+    b.receive(next(o.segment for o in a.drain() if isinstance(o, Send)))
+    b.close()
+    for o in b.drain():
+        if isinstance(o, Send):
+            a.receive(o.segment)
+    assert a.state is State.TIME_WAIT
+    a.drain()
+    a.receive(Segment(("PSH", "ACK"), b.snd_nxt - 50, a.snd_nxt, 10))  # old data
+    out = a.drain()
+    assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]
+    assert (StartTimer("time_wait", 60.0) in out) == restarts
