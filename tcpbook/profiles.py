@@ -222,4 +222,23 @@ def get(name: str) -> Profile:
         ) from None
 
 
-__all__ = ["DEFAULT_PROFILE", "FREEBSD", "LINUX", "PROFILES", "RFC9293", "Profile", "get"]
+def for_sysctl(name: str) -> Profile | None:
+    """The kernel a sysctl name belongs to: ``net.ipv4.*`` is Linux's, ``net.inet.tcp.*`` is
+    FreeBSD's (and macOS's); ``None`` for any other name."""
+    if name.startswith("net.ipv4."):
+        return LINUX
+    if name.startswith("net.inet.tcp."):
+        return FREEBSD
+    return None
+
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "FREEBSD",
+    "LINUX",
+    "PROFILES",
+    "RFC9293",
+    "Profile",
+    "for_sysctl",
+    "get",
+]

@@ -294,3 +294,9 @@ def test_time_wait_restart_on_a_segment_that_is_not_the_fin(kernel: str, restart
     out = a.drain()
     assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]
     assert (StartTimer("time_wait", 60.0) in out) == restarts
+
+
+def test_a_sysctl_name_names_its_kernel() -> None:
+    assert profiles.for_sysctl("net.ipv4.tcp_fin_timeout") is profiles.LINUX
+    assert profiles.for_sysctl("net.inet.tcp.msl") is profiles.FREEBSD
+    assert profiles.for_sysctl("kern.hz") is None
