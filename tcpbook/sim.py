@@ -287,7 +287,8 @@ class Simulator:
             return
         rec.delivered_to = host.conn
         tcb.receive(seg)
-        self._drain(host)
+        if self._drain(host):
+            rec.delivered_to = host.conn  # handed to the listener: the new connection took it
 
     # -- hosts ---------------------------------------------------------------------------------
 
@@ -299,7 +300,8 @@ class Simulator:
         host.tcb.timer_fired(name)
         self._drain(host)
 
-    def _drain(self, host: Host) -> None:
+    def _drain(self, host: Host) -> bool:
+        """Carry out what the endpoint asked for; True if it handed a segment to a new one."""
         tcb = host.tcb
         assert tcb is not None
         trace = self.trace
@@ -345,6 +347,8 @@ class Simulator:
             else:
                 host.tcb.receive(handoff)
                 self._drain(host)
+                return True
+        return False
 
     def _trigger(self, endpoint: str, state: State) -> None:
         for index in self._waiting.get((endpoint, state), ()):
