@@ -300,3 +300,20 @@ def test_a_sysctl_name_names_its_kernel() -> None:
     assert profiles.for_sysctl("net.ipv4.tcp_fin_timeout") is profiles.LINUX
     assert profiles.for_sysctl("net.inet.tcp.msl") is profiles.FREEBSD
     assert profiles.for_sysctl("kern.hz") is None
+
+
+def test_a_new_syn_reaching_time_wait() -> None:
+    """RFC 6191: Linux and FreeBSD let a SYN above the old RCV.NXT end TIME_WAIT and reach the
+    listener; RFC 9293 answers it with a challenge ACK, and A's RST ends TIME_WAIT instead."""
+    for kernel in ("linux", "freebsd"):
+        trace = tcpbook.simulate("reconnect", profile=kernel)
+        ends = [t.cause for t in trace.transitions if t.endpoint == "B" and t.src == "TIME_WAIT"]
+        assert ends == ["rcv SYN above RCV.NXT"], kernel
+        syn = next(s for s in trace.segments if s.flags == ("SYN",) and s.conn == 2)
+        assert syn.delivered_to == 2 and not [s for s in trace.segments if "RST" in s.flags]
+        assert trace.final == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
+    rfc = tcpbook.simulate("reconnect", profile="rfc9293")
+    ends = [t.cause for t in rfc.transitions if t.endpoint == "B" and t.src == "TIME_WAIT"]
+    assert ends == ["rcv RST"]
+    assert [s.src for s in rfc.segments if "RST" in s.flags] == ["A"]
+    assert rfc.final == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
