@@ -291,3 +291,22 @@ def test_giving_up_on_the_last_ack_matches() -> None:
     assert [t.cause for t in gave_up] == ["timeout retransmit"]
     assert real["to"] == "CLOSED" and _near(gave_up[0].t, real["t"], 0.10, 0.0)
     assert not [s for s in trace.segments if "RST" in s.flags]
+
+
+@pytest.mark.parametrize("name", ["fin-lost", "syn-timeout", "final-ack-blackhole"])
+def test_the_plain_model_does_not_pass_for_linux(name: str) -> None:
+    """The comparison can fail: without the linux profile (1 s fixed RTO, immediate ACKs,
+    counted retries) these captures do not match."""
+    case = CASES[name]
+    trace = simulate_scenario(case.scenario, Params(profile=None, latency=VETH, **case.params))
+    real, model = _real(name), _model(trace)
+    same_segments = [(s.src, s.flags, s.seq, s.ack) for s in _control(model)] == [
+        (s.src, s.flags, s.seq, s.ack) for s in _control(real)
+    ]
+    real_gaps, model_gaps = _gaps(real), _gaps(model)
+    same_gaps = model_gaps.keys() == real_gaps.keys() and all(
+        len(model_gaps[k]) == len(g)
+        and all(_near(m, r, 0.15, 0.040) for m, r in zip(model_gaps[k], g, strict=True))
+        for k, g in real_gaps.items()
+    )
+    assert not (same_segments and same_gaps)
