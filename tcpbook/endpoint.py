@@ -296,6 +296,7 @@ class Endpoint:
             self.unacked.clear()
         elif dst is S.TIME_WAIT:
             self._cancel("retransmit")
+            self._cancel("tlp")
             self._cancel("fin_wait_2")
             self.unacked.clear()
             if self.config.skip_time_wait:
