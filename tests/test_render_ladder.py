@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -20,6 +21,7 @@ from tcpbook.render import (
     ladder_with_timeline,
     timeline,
 )
+from tcpbook.render._place import clipped_length
 from tcpbook.render.timeaxis import seconds
 from tcpbook.render.timeline import state_spans
 from tcpbook.scenarios import SCENARIOS
@@ -255,3 +257,81 @@ def test_png_bytes_are_a_png() -> None:
     fig.savefig(buf, format="png")
     assert buf.getvalue().startswith(b"\x89PNG")
     assert not any(isinstance(x, Line2D) and x.get_gid() == "cursor" for x in fig.axes[0].lines)
+
+
+# --------------------------------------------------------------------------- labels vs lines
+
+
+def _segment_pieces(
+    fig: Figure,
+) -> dict[int, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    """Every drawn segment's line and arrow head, as straight pieces in display pixels."""
+    out: dict[int, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
+    for p in _arrows(fig):
+        polys = p.get_path().to_polygons(transform=p.get_transform(), closed_only=False)
+        out[int((p.get_gid() or "").split("-")[1])] = [
+            ((float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
+            for v in polys
+            for a, b in itertools.pairwise(v)
+        ]
+    return out
+
+
+def _labels_over_other_lines(fig: Figure) -> list[str]:
+    """Segment labels and captions that another segment's line runs through.
+
+    A line steeper than a label is tall (a segment delayed across several others) may pass
+    straight through one; what must never happen is a line running along a label.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    pieces = _segment_pieces(fig)
+    problems = []
+    for text in _texts(fig):
+        gid = text.get_gid() or ""
+        if not gid.startswith(("label-", "caption-")):
+            continue
+        own = int(gid.split("-")[1])
+        box = text.get_window_extent(renderer)
+        for other, lines in pieces.items():
+            if other == own:
+                continue
+            length = sum(clipped_length(a, b, box) for a, b in lines)
+            ys = [y for a, b in lines for y in (a[1], b[1])]
+            steep_through = max(ys) - min(ys) > 4 * box.height and length <= 1.6 * box.height
+            if length > 1.0 and not steep_through:
+                problems.append(f"{text.get_text()!r} over #{other} ({length:.0f} px)")
+    return problems
+
+
+@pytest.mark.parametrize("captions", [False, True])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_no_label_sits_on_another_segments_line(name: str, captions: bool) -> None:
+    assert _labels_over_other_lines(ladder(tcpbook.simulate(name), captions=captions)) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "at"),
+    [
+        ({"drop": [11]}, None),  # "#11 ... lost" starts where #10 arrives
+        ({"drop": [11], "skip_time_wait": True, "msl": 5}, 0.0),  # chapter 04's explorer
+        ({"msl": 5}, 0.9),  # the close's data exchange, with the cursor
+        ({"drop": [8, 9]}, None),
+        ({"delay": {8: 40}}, None),
+        ({"until": 0.62}, None),
+    ],
+)
+def test_no_label_on_another_line_in_the_close(kwargs: dict[str, object], at: float | None) -> None:
+    trace = tcpbook.simulate("close", **kwargs)  # type: ignore[arg-type]
+    for captions in (False, True):
+        assert _labels_over_other_lines(ladder(trace, at=at, captions=captions)) == []
+
+
+def test_the_line_check_sees_a_label_on_a_line() -> None:
+    fig = ladder(tcpbook.simulate("close", drop=[11]))
+    label = next(t for t in _texts(fig) if t.get_gid() == "label-11")
+    ten = next(t for t in _texts(fig) if t.get_gid() == "label-10")
+    label.set_position(ten.get_position())  # right on #10's line
+    label.set_horizontalalignment(ten.get_horizontalalignment())
+    label.set_verticalalignment("center")
+    assert any("over #10" in p for p in _labels_over_other_lines(fig))
