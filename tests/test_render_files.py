@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import xml.etree.ElementTree as ET
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -131,4 +131,4 @@ def test_draw_writes_svg_text_as_text_and_identically_twice(tmp_path: Path) -> N
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "FIN_WAIT_2" in texts
     assert any(t.startswith("#11 ACK seq=1102 ack=5202") and t.endswith("lost") for t in texts)
-    assert b"<path id=\"DejaVu" not in data  # no glyph outlines
+    assert b'<path id="DejaVu' not in data  # no glyph outlines
