@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from .compare import side_by_side, spread_axis
-from .ladder import caption_roles, ladder, segment_label, timer_bars
+from .ladder import ladder
+from .marks import caption_roles, segment_label, timer_bars
 from .output import draw_to_file, figure_bytes
 from .statediagram import StateDiagram, edge_label, row_id, state_diagram
 from .timeaxis import TimeAxis

@@ -21,7 +21,7 @@ from .ladder import (
     LEFT_INCH,
     RIGHT_INCH,
     WIDTH_INCH,
-    _check_at,
+    check_at,
     draw_ladder,
     figure_size,
 )
@@ -165,7 +165,7 @@ def timeline(
     axis: TimeAxis | None = None,
 ) -> Figure:
     """Each endpoint's states over time as a coloured band; ``at`` draws a cursor."""
-    _check_at(at)
+    check_at(at)
     axis = axis or TimeAxis.for_trace(trace)
     size = (WIDTH_INCH, TIMELINE_INCH)
     if fig is None:
@@ -192,7 +192,7 @@ def ladder_with_timeline(
     """The ladder with the timeline under it, both on one time mapping."""
     from .ladder import LEGEND_INCH, TOP_INCH
 
-    _check_at(at)
+    check_at(at)
     axis = TimeAxis.for_trace(trace)
     width, lad_h = figure_size(axis)
     height = lad_h + TIMELINE_INCH
