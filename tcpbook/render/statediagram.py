@@ -282,8 +282,14 @@ def _table_label(hl: Highlight) -> str:
 def build_dot(hl: Highlight | None = None) -> str:
     """The DOT text of the diagram, with ``hl``'s highlights as attributes (never positions)."""
     hl = hl or Highlight()
-    out = [
-        "digraph tcp_states {",
+    out = ["digraph tcp_states {", *_dot_defaults(), *_dot_states(hl), *_dot_rows(hl)]
+    out += [*_dot_table(hl), "}"]
+    return "\n".join(out) + "\n"
+
+
+def _dot_defaults() -> list[str]:
+    """Graph, node and edge defaults: top to bottom, boxes, one font."""
+    return [
         "  graph "
         + _attrs(rankdir="TB", nodesep="0.5", ranksep="0.55", fontname=FONT, newrank="true")
         + " "
@@ -294,12 +300,11 @@ def build_dot(hl: Highlight | None = None) -> str:
         + _attrs(fontsize=FONT_SIZE, width="1.5", height="0.45", margin="0.08,0.04"),
         f"  edge {_attrs(fontname=FONT, fontsize=EDGE_FONT_SIZE, arrowsize='0.8')}",
     ]
-    visited: dict[str, set[str]] = {}
-    for name, rows in hl.steps.items():
-        for rid in rows:
-            row = next(t for t in TRANSITIONS if row_id(t) == rid)
-            visited.setdefault(_node_of_dst(row), set()).add(name)
-            visited.setdefault(_node_of_src(row), set()).add(name)
+
+
+def _dot_states(hl: Highlight) -> list[str]:
+    """The states, rank by rank as the RFC's figure has them; where A and B are, tinted."""
+    out = []
     for rank in RANKS:
         out.append("  { rank=same;")
         for node in rank:
@@ -329,12 +334,18 @@ def build_dot(hl: Highlight | None = None) -> str:
     for rank in RANKS:
         for a, b in itertools.pairwise(rank):
             out.append(f"  {_q(a)} -> {_q(b)} [style=invis weight=10];")
+    return out
+
+
+def _dot_rows(hl: Highlight) -> list[str]:
+    """One edge per main row of the table; the rows A and B took, coloured and numbered."""
+    out = []
     for t in TRANSITIONS:
         if not t.main:
             continue
         rid = row_id(t)
         who = [e for e in ("A", "B") if rid in hl.steps.get(e, {})]
-        kw = {
+        kw: dict[str, Any] = {
             "label": edge_label(t),
             "id": rid,
             "class_": "transition" + "".join(f" path-{e}" for e in who),
@@ -360,28 +371,26 @@ def build_dot(hl: Highlight | None = None) -> str:
         elif not hl.empty:
             kw.update(color=LIGHT_GREY, fontcolor=GREY)
         out.append(f"  {_q(_node_of_src(t))} -> {_q(_node_of_dst(t))} {_attrs(**kw)};")
-    out.append(
-        f"  {_q(TABLE)} "
-        + _attrs(shape="plain", style="", label=_table_label(hl), id="others", class_="others")
-        + ";"
+    return out
+
+
+def _dot_table(hl: Highlight) -> list[str]:
+    """The table of rows that leave many states for CLOSED, and its dashed edge to CLOSED."""
+    table = _attrs(shape="plain", style="", label=_table_label(hl), id="others", class_="others")
+    edge = _attrs(
+        dir="back",
+        style="dashed",
+        color=GREY if hl.cells else LIGHT_GREY,
+        fontcolor=GREY,
+        label="any cell of the table",
+        id="others->CLOSED",
+        class_="others-edge",
     )
-    used = bool(hl.cells)
-    out.append(
-        f"  {_q(S.FIN_WAIT_2.value)} -> {_q(TABLE)} [style=invis weight=3];\n"
-        f"  {_q(BOTTOM)} -> {_q(TABLE)} "
-        + _attrs(
-            dir="back",
-            style="dashed",
-            color=LIGHT_GREY if not used else GREY,
-            fontcolor=GREY,
-            label="any cell of the table",
-            id="others->CLOSED",
-            class_="others-edge",
-        )
-        + ";"
-    )
-    out.append("}")
-    return "\n".join(out) + "\n"
+    return [
+        f"  {_q(TABLE)} {table};",
+        f"  {_q(S.FIN_WAIT_2.value)} -> {_q(TABLE)} [style=invis weight=3];",
+        f"  {_q(BOTTOM)} -> {_q(TABLE)} {edge};",
+    ]
 
 
 # --------------------------------------------------------------------------- layout (once)

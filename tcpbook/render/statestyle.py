@@ -199,16 +199,29 @@ def _shapes(g: ET.Element) -> list[ET.Element]:
     return [el for el in g.iter() if el.tag in (_SVG + "path", _SVG + "polygon")]
 
 
+#: Badges to draw once every style is set: candidate centres, text, endpoint.
+_Badges = list[tuple[list[tuple[float, float]], str, str]]
+
+
 def restyle(svg: str, hl: Highlight) -> str:
     """``svg`` (the cached layout) with ``hl`` drawn on it: same positions, new styles."""
     if hl.empty:
         return svg
     root = ET.fromstring(svg)
     groups = {g.get("id"): g for g in root.iter(_SVG + "g") if g.get("id")}
-    graph = groups["graph0"]
+    badges: _Badges = []
+    _restyle_states(groups, hl, badges)
+    _restyle_rows(groups, hl, badges)
+    _restyle_cells(groups, hl)
     # Badges are drawn last, above every line, and placed where they cover no text.
-    badges: list[tuple[list[tuple[float, float]], str, str]] = []
-    # States: fill, outline, a lettered badge on the current one.
+    covered = [text_box(t) for t in root.iter(_SVG + "text")]
+    for spots, label, who in badges:
+        _badge(groups["graph0"], *_centre(_place_badge(spots, label, covered)), label, who)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _restyle_states(groups: dict[str | None, ET.Element], hl: Highlight, badges: _Badges) -> None:
+    """The current states: fill, outline, a lettered badge at a corner."""
     for who, node in hl.current.items():
         g = groups.get(f"state:{node}")
         poly = None if g is None else g.find(f".//{_SVG}polygon")
@@ -234,7 +247,10 @@ def restyle(svg: str, hl: Highlight) -> str:
             _stroke(ring, who, "2.5")
         corner = x0 + 2 if who == "A" else x1 - 2
         badges.append(([(corner, y0), (corner, y0 - 6), (corner, y1)], who, who))
-    # Transitions taken: coloured (A solid, B dashed), numbered in the order taken.
+
+
+def _restyle_rows(groups: dict[str | None, ET.Element], hl: Highlight, badges: _Badges) -> None:
+    """Transitions taken: coloured (A solid, B dashed), numbered in the order taken."""
     taken = {rid for rows in hl.steps.values() for rid in rows}
     for rid, g in groups.items():
         if not (rid or "").startswith("row:") or "edge" not in (g.get("class") or ""):
@@ -258,10 +274,13 @@ def restyle(svg: str, hl: Highlight) -> str:
                     el.set("fill", ENDPOINT_COLOUR[who])
                     el.attrib.pop("stroke-dasharray", None)
             if path is not None:
-                label = f"{who}{','.join(map(str, hl.steps[who][rid]))}"
+                label = f"{who}{','.join(map(str, hl.steps[who][str(rid)]))}"
                 fracs = BADGE_FRACTIONS if len(who_all) == 1 else BADGE_FRACTIONS_OF[i]
                 badges.append((_edge_spots(path, label, fracs), label, who))
-    # Cells of the light table.
+
+
+def _restyle_cells(groups: dict[str | None, ET.Element], hl: Highlight) -> None:
+    """Cells of the table used by A or B: tinted, with the step numbers written in."""
     for rid in hl.cells:
         g = groups.get(f"a_{rid}")
         if g is None:
@@ -280,7 +299,3 @@ def restyle(svg: str, hl: Highlight) -> str:
         for el in _shapes(groups["others->CLOSED"]):
             el.set("stroke", GREY)
             el.set("stroke-width", "2")
-    covered = [text_box(t) for t in root.iter(_SVG + "text")]
-    for spots, label, who in badges:
-        _badge(graph, *_centre(_place_badge(spots, label, covered)), label, who)
-    return ET.tostring(root, encoding="unicode")
