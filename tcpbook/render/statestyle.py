@@ -63,7 +63,7 @@ def _sub(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
 
 
 BADGE_HEIGHT = 15.0
-BADGE_CLEARANCE = 1.5  # points kept free around a badge
+BADGE_CLEARANCE = 3.0  # points kept free around a badge
 
 
 def badge_box(x: float, y: float, text: str) -> Box:
