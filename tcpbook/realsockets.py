@@ -7,7 +7,8 @@ whose ``report()`` prints only facts that are the same on every run (no ports, n
 a chapter can show it and a test can check it. Nothing here talks to any address but loopback,
 every socket call has a timeout, and nothing needs root. Where the machine cannot answer
 (psutil not allowed to list sockets, no ``ss``, not Linux), the report says what the reader
-would have seen instead.
+would have seen instead. A capture drawn next to a simulated run is a figure:
+:func:`tcpbook.render.side_by_side`.
 """
 
 from __future__ import annotations
@@ -459,7 +460,9 @@ def half_close(replies: int = 3) -> HalfCloseResult:
     """``shutdown(SHUT_WR)``: the client's FIN says "no more from me", yet data still flows back.
 
     The server reads to end of file, then answers; the client, in FIN_WAIT_2, keeps receiving
-    until the server closes too. This is how ``cat file | ssh host sort`` knows input ended.
+    until the server closes too. This is how ``rsh host sort < file`` or ``nc -N`` tell the far
+    side its input has ended. (SSH does not: it sends SSH_MSG_CHANNEL_EOF inside its channel,
+    RFC 4254 section 5.3, and its TCP connection stays open in both directions.)
     """
     result = HalfCloseResult("the client sends a request and shuts down its sending side")
     request = b"sort these lines\n"
