@@ -362,9 +362,46 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
         raise TcpbookError(f"no TCP segment in the capture {str(path)!r}")
     a, b = _pick_connection(pkts)
     ours = [p for p in pkts if {p.src, p.dst} == {a, b}]
-    start = ours[0].time
-    names = {a: "A", b: "B"}
     inference = _Inference()
+    segments = _segment_records(ours, {a: "A", b: "B"}, inference, relative=relative)
+    final = {who: side.state.value for who, side in inference.sides.items()}
+    for who, state in final.items():
+        if state == "TIME_WAIT":
+            inference.note(
+                f"{who} is still in TIME_WAIT when the capture ends: its end sends nothing, so "
+                "no capture shows it (Linux: 60 s after entering TIME_WAIT)"
+            )
+    inference.transitions.sort(key=lambda tr: tr.t)
+    params: dict[str, Any] = {
+        "msl": LINUX_MSL,
+        "inferred": True,
+        "capture": Path(path).name,
+        "link_type": link,
+        "addresses": {"A": _endpoint(a), "B": _endpoint(b)},
+        "start": ours[0].time,
+        "relative": relative,
+        "notes": inference.notes,
+    }
+    return Trace(
+        scenario="capture",
+        params=params,
+        segments=segments,
+        transitions=inference.transitions,
+        final=final,
+        end=segments[-1].sent,
+    )
+
+
+def _segment_records(
+    ours: list[CapturedPacket],
+    names: dict[tuple[str, int], str],
+    inference: _Inference,
+    *,
+    relative: bool,
+) -> list[SegmentRecord]:
+    """One record per captured segment, in capture order, each fed to ``inference`` as sent
+    and, at its receipt point, as received."""
+    start = ours[0].time
     segments: list[SegmentRecord] = []
     isn: dict[str, int] = {}
     receipts = _receipt_points(ours)
@@ -399,32 +436,7 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
                 retransmission=retransmission,
             )
         )
-    final = {who: side.state.value for who, side in inference.sides.items()}
-    for who, state in final.items():
-        if state == "TIME_WAIT":
-            inference.note(
-                f"{who} is still in TIME_WAIT when the capture ends: its end sends nothing, so "
-                "no capture shows it (Linux: 60 s after entering TIME_WAIT)"
-            )
-    inference.transitions.sort(key=lambda tr: tr.t)
-    params: dict[str, Any] = {
-        "msl": LINUX_MSL,
-        "inferred": True,
-        "capture": Path(path).name,
-        "link_type": link,
-        "addresses": {"A": _endpoint(a), "B": _endpoint(b)},
-        "start": start,
-        "relative": relative,
-        "notes": inference.notes,
-    }
-    return Trace(
-        scenario="capture",
-        params=params,
-        segments=segments,
-        transitions=inference.transitions,
-        final=final,
-        end=segments[-1].sent,
-    )
+    return segments
 
 
 def _endpoint(addr: tuple[str, int]) -> str:
