@@ -138,18 +138,15 @@ def _grow(box: Box, by: float) -> Box:
 def _place_badge(candidates: Iterable[tuple[float, float]], text: str, taken: list[Box]) -> Box:
     """The first candidate centre where the badge covers no text and no other badge, else the
     least covered one; its box joins ``taken``."""
-    best: tuple[float, Box] | None = None
-    for x, y in candidates:
-        box = badge_box(x, y, text)
-        cost = sum(_overlap(_grow(box, BADGE_CLEARANCE), other) for other in taken)
-        if cost == 0:
+    boxes = [badge_box(x, y, text) for x, y in candidates]
+    for box in boxes:  # the common case, cheaply: the first spot that touches nothing
+        x0, y0, x1, y1 = _grow(box, BADGE_CLEARANCE)
+        if not any(a < x1 and x0 < c and b < y1 and y0 < d for a, b, c, d in taken):
             taken.append(box)
             return box
-        if best is None or cost < best[0]:
-            best = (cost, box)
-    assert best is not None
-    taken.append(best[1])
-    return best[1]
+    best = min(boxes, key=lambda box: sum(_overlap(_grow(box, BADGE_CLEARANCE), o) for o in taken))
+    taken.append(best)
+    return best
 
 
 def _centre(box: Box) -> tuple[float, float]:
