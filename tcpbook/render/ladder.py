@@ -64,7 +64,8 @@ XLIM = (-0.66, 1.66)
 LABEL_PT = 7.5
 STATE_PT = 7.5
 TIMER_COLUMN = {"retransmit": 0.028, "time_wait": 0.052, "fin_wait_2": 0.052}
-LABEL_FRACTIONS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)  # where along its arrow a label may sit
+#: Where along its arrow a label may sit, best first.
+LABEL_FRACTIONS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9)
 OUTSIDE = 0.075  # state and timer labels start this far outside a time line
 LADDER_LABEL = "tcpbook-ladder"  # marks an Axes this module may clear and reuse
 
@@ -514,6 +515,10 @@ def _segment_text(cv: _Canvas, trace: Trace, arrow: _Arrow) -> tuple[Text, list[
             px, py = x0 + (xb - x0) * f, ya + (yb - ya) * f
             spots.append((px, py - lift, "center", "bottom"))
             spots.append((px, py + lift, "center", "top"))
+    # A label wider than the room beside a steep line: across the lane, where the line passes.
+    for f in LABEL_FRACTIONS:
+        py = ya + (yb - ya) * f
+        spots += [(0.5, py - 0.15, "center", "bottom"), (0.5, py + 0.15, "center", "top")]
     if arrow.frac < 0.9:  # a short line: start the label at the sender instead
         ha = "left" if seg.src == "A" else "right"
         sx = x0 + (0.03 if seg.src == "A" else -0.03)
