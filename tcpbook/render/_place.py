@@ -19,7 +19,7 @@ Spot = tuple[float, float, str, str]
 _H = Literal["left", "center", "right"]
 _V = Literal["bottom", "baseline", "center", "center_baseline", "top"]
 
-GAP_PX = 1.5  # labels keep at least this many pixels apart
+GAP_PX = 3.0  # labels keep at least this many pixels apart (at 100 dpi; files are drawn finer)
 # Costs, in order of badness: out of the area, over another label, over someone else's line.
 OUTSIDE_COST = 1e7  # per pixel outside
 OVERLAP_COST = 1e4  # per square pixel over another label or mark

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -172,6 +173,18 @@ def draw_ladder(
     ax.set_ylim(bottom, top)
     ax.set_axis_off()  # ticks are drawn below as plain texts: Axis objects are slow to build
     cv = _Canvas(ax, fig, axis, Placer(fig, ax.bbox), top, bottom)
+    # Text is measured without hinting, as a browser draws the SVG: at 100 dpi hinted text is
+    # about 4 % narrower, and files are drawn with auto-hinting, which keeps that width at any
+    # dpi (see figure_bytes), so what fits here fits everywhere.
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        _draw_all(cv, trace, axis, at=at, captions=captions)
+
+
+def _draw_all(
+    cv: _Canvas, trace: Trace, axis: TimeAxis, *, at: float | None, captions: bool
+) -> None:
+    """Every step of :func:`draw_ladder`, in the order their labels are placed."""
+    ax = cv.ax
     _draw_ticks(cv)
     end_row = axis(drawn_end(trace)) + 0.6
     _draw_time_lines(cv, end_row)
@@ -289,7 +302,9 @@ def _draw_gaps(cv: _Canvas) -> None:
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
         )
         spots: list[Spot] = [
-            (x, mid + d, "center", "center") for x in (0.5, 0.75, 0.25) for d in (0.0, -0.6, 0.6)
+            (x, mid + d, "center", "center")
+            for x in (0.5, 0.75, 0.25, 0.85, 0.15)
+            for d in (0.0, -0.6, 0.6)
         ]
         cv.placer.place(txt, spots)
 
@@ -510,23 +525,26 @@ def _segment_text(cv: _Canvas, trace: Trace, arrow: _Arrow) -> tuple[Text, list[
     )
     x0, ya, xb, yb = arrow.x0, arrow.ya, arrow.xb, arrow.yb
     spots: list[Spot] = []
-    for lift in (0.15, 0.55, 0.95):
+    for lift in (0.15, 0.55, 0.95, 1.35):
         for f in LABEL_FRACTIONS:
             px, py = x0 + (xb - x0) * f, ya + (yb - ya) * f
             spots.append((px, py - lift, "center", "bottom"))
             spots.append((px, py + lift, "center", "top"))
+    if arrow.frac < 0.9:  # a short line: start the label at the sender instead
+        ha = "left" if seg.src == "A" else "right"
+        sx = x0 + (0.03 if seg.src == "A" else -0.03)
+        # ... or clear of its end mark, under it or above the line, when segments crowd it
+        low = max(ya, yb) + 0.6
+        spots[2:2] = [
+            (sx, ya - 0.15, ha, "bottom"),
+            (sx, ya + 0.15, ha, "top"),
+            *[(sx, low + k * 0.45, ha, "top") for k in range(3)],
+            *[(sx, ya - 0.6 - k * 0.45, ha, "bottom") for k in range(2)],
+        ]
     # A label wider than the room beside a steep line: across the lane, where the line passes.
     for f in LABEL_FRACTIONS:
         py = ya + (yb - ya) * f
         spots += [(0.5, py - 0.15, "center", "bottom"), (0.5, py + 0.15, "center", "top")]
-    if arrow.frac < 0.9:  # a short line: start the label at the sender instead
-        ha = "left" if seg.src == "A" else "right"
-        sx = x0 + (0.03 if seg.src == "A" else -0.03)
-        spots[2:2] = [(sx, ya - 0.15, ha, "bottom"), (sx, ya + 0.15, ha, "top")]
-        # ... or clear of its end mark, under it or above the line, when segments crowd it
-        low = max(ya, yb) + 0.6
-        spots += [(sx, low + k * 0.45, ha, "top") for k in range(3)]
-        spots += [(sx, ya - 0.6 - k * 0.45, ha, "bottom") for k in range(2)]
     return label, spots, seg.id
 
 

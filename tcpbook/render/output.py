@@ -34,7 +34,11 @@ def figure_bytes(fig: Figure, fmt: str, *, dpi: float | None = None) -> bytes:
         metadata = {"CreationDate": None, "ModDate": None}
     else:
         metadata = {}
-    with matplotlib.rc_context({"svg.hashsalt": SVG_SALT, "svg.fonttype": "none"}):
+    # PNG: auto-hinted glyphs keep the width they have at 100 dpi, where labels were placed.
+    hinting = "force_autohint" if fmt == "png" else matplotlib.rcParams["text.hinting"]
+    with matplotlib.rc_context(
+        {"svg.hashsalt": SVG_SALT, "svg.fonttype": "none", "text.hinting": hinting}
+    ):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     return buf.getvalue()
 
