@@ -224,7 +224,7 @@ def _canvas_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 640) -> bytes:
+def join_pngs(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 640) -> bytes:
     """Two PNGs next to each other on white, tops aligned: the static picture.
 
     The right one (the state diagram) is scaled to the left one's height, but never below
@@ -709,7 +709,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
     def static(self) -> bytes:
         """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
         fig = _draw_ladder(self.trace, self.at, Figure(figsize=(8.0, 8.0), dpi=STATIC_DPI))
-        return side_by_side(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+        return join_pngs(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
 
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
