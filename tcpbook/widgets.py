@@ -27,7 +27,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .errors import TcpbookError
-from .trace import ENDPOINTS, SegmentRecord, Trace
+from .trace import ENDPOINTS, SegmentRecord, Trace, ending
 
 #: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
 CONTROLS: tuple[str, ...] = ("time", "msl", "fin_timeout", "rfc1337", "skip_time_wait", "drop")
@@ -55,6 +55,8 @@ PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to rea
 LADDER_DPI = 100  # 800 px for the 8-inch ladder: sharp when the browser scales it down
 STATIC_DPI = 100
 STATIC_COLOURS = 256
+STATIC_WIDTH = 1000  # px: the stored picture, ladder above diagram; legible at ~900 px
+LADDER_MAX_PX = 800  # the live ladder's largest width (its own pixel size at LADDER_DPI)
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
 SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
 
@@ -238,6 +240,33 @@ def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 
     canvas = PILImage.new("RGB", (a.width + gap + b.width, max(a.height, b.height)), "white")
     canvas.paste(a, (0, 0))
     canvas.paste(b, (a.width + gap, 0))
+    buf = io.BytesIO()
+    # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
+    # this picture is stored in every notebook that shows an explorer.
+    canvas.quantize(colors=STATIC_COLOURS).save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def stacked(top: bytes, bottom: bytes, *, width: int = STATIC_WIDTH, gap: int = 16) -> bytes:
+    """Two PNGs one above the other on white, left-aligned: the explorer's static picture.
+
+    Each keeps its own size unless wider than ``width``, which shrinks it to fit: shown at a
+    notebook's width (about 900 px in JupyterLab with the file browser open) the state
+    diagram then keeps most of its size, where side by side it shrank to about 40 %.
+    """
+    from PIL import Image as PILImage
+
+    parts = []
+    for data in (top, bottom):
+        image = PILImage.open(io.BytesIO(data)).convert("RGB")
+        if image.width > width:
+            size = (width, round(image.height * width / image.width))
+            image = image.resize(size, PILImage.Resampling.LANCZOS)
+        parts.append(image)
+    a, b = parts
+    canvas = PILImage.new("RGB", (max(a.width, b.width), a.height + gap + b.height), "white")
+    canvas.paste(a, (0, 0))
+    canvas.paste(b, (0, a.height + gap))
     buf = io.BytesIO()
     # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
     # this picture is stored in every notebook that shows an explorer.
@@ -450,7 +479,10 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     @property
     def status(self) -> str:
-        return describe(self.trace, self.trace.end if self.at is None else self.at)
+        """Where A and B are at the cursor, then how each side ends the run."""
+        now = describe(self.trace, self.trace.end if self.at is None else self.at)
+        ends = "; ".join(f"{e} {ending(self.trace, e)}" for e in ENDPOINTS)
+        return f"{now} By the end: {ends}."
 
     def set(
         self,
@@ -571,12 +603,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
         )
 
     def _layout(self) -> list[W.Widget]:
-        pictures = W.Box(
+        # One above the other, each as wide as the notebook allows: side by side, at a
+        # notebook's ~900 px, the state diagram's labels would be too small to read.
+        pictures = W.VBox(
             [
-                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 480px", min_width="0")),
-                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 420px", min_width="0")),
+                W.Box([self.ladder_image], layout=W.Layout(max_width=f"{LADDER_MAX_PX}px")),
+                W.Box([self.diagram_html], layout=W.Layout(width="100%", min_width="0")),
             ],
-            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+            layout=W.Layout(align_items="flex-start", width="100%"),
         )
         rows: list[W.Widget] = [self.status_html, pictures]
         for name in CONTROLS:
@@ -707,7 +741,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
     def static(self) -> bytes:
         """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
         fig = _draw_ladder(self.trace, self.at, Figure(figsize=(8.0, 8.0), dpi=STATIC_DPI))
-        return side_by_side(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+        return stacked(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
 
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
@@ -761,4 +795,5 @@ __all__ = [
     "fmt_seconds",
     "moments",
     "segment_name",
+    "stacked",
 ]
