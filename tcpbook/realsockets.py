@@ -460,7 +460,7 @@ def half_close(replies: int = 3) -> HalfCloseResult:
     """``shutdown(SHUT_WR)``: the client's FIN says "no more from me", yet data still flows back.
 
     The server reads to end of file, then answers; the client, in FIN_WAIT_2, keeps receiving
-    until the server closes too. This is how ``cat file | ssh host sort`` knows input ended.
+    until the server closes too. This is how ``nc -N host port < request`` marks the end of input.
     """
     result = HalfCloseResult("the client sends a request and shuts down its sending side")
     request = b"sort these lines\n"
