@@ -379,3 +379,32 @@ def test_redraws_stay_within_budget() -> None:
     resim = statistics.median(_cpu_ms(lambda m=m: ex.set(msl=m)) for m in range(1, 9))
     assert cursor < REDRAW_BUDGET_MS, f"moving the cursor takes {cursor:.0f} ms"
     assert resim < RESIMULATE_GUARD_MS, f"re-simulating and redrawing takes {resim:.0f} ms"
+
+
+# -- pictures that show themselves ----------------------------------------------------------
+
+
+def test_a_figure_made_outside_pyplot_shows_as_png() -> None:
+    from tcpbook.display import ShownFigure
+
+    fig = ShownFigure(figsize=(2.0, 1.0))
+    fig.subplots().plot([0, 1], [0, 1])
+    png = fig._repr_png_()
+    picture = Image.open(io.BytesIO(png))
+    assert picture.format == "PNG" and picture.width > picture.height > 20
+    assert repr(fig).startswith("<Figure size 200x100")
+
+
+def test_the_monte_carlo_plots_and_widget_carry_pictures() -> None:
+    from tcpbook import montecarlo as mc
+
+    res = mc.run(n=40, p=0.1, seed=1)
+    fig = mc.plot_close_durations(res)
+    assert Image.open(io.BytesIO(fig._repr_png_())).format == "PNG"
+    box = mc.explore(n=40)
+    bundle = box._repr_mimebundle_()
+    assert bundle is not None
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Monte Carlo explorer: 40 lifecycles per move")
+    still = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert still.format == "PNG" and still.width > 500

@@ -45,9 +45,12 @@ def _check_crossing_fins(answer: Any) -> tuple[bool, str]:
             "before A's FIN arrived: the FINs crossed and A went through CLOSING."
         )
     missing = [s for s in inferred if s not in said]
-    text = f"The import infers {len(inferred)} states for A, not {len(said)}"
     if missing:
-        text += f"; your list lacks {missing[0]}"
+        text = f"Not quite: the import infers a state your list lacks, {missing[0]}"
+    elif len(said) != len(inferred):
+        text = f"The import infers {len(inferred)} states for A, not {len(said)}"
+    else:
+        text = "Those are A's states, but not in the order the import infers them"
     return False, text + ". Read it back with read_capture(path).path('A')."
 
 
