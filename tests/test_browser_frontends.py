@@ -128,21 +128,29 @@ def test_notebook_7_runs_chapter_03_and_the_explorer_answers(page: Page, tmp_pat
 def _take_the_offered_kernel(page: Page) -> bool:
     """Answer Notebook 7's "Select Kernel" dialog, if it is up, with the notebook's own kernel.
 
-    On a fresh machine's first run the dialog can appear (before the server has listed its
-    kernelspecs) at any moment while the page loads, and it blocks every click behind it.
+    On a fresh machine's first run the dialog can appear at any moment while the page loads
+    (and again on Run All), and it blocks every click behind it. The answer ticks "Always start
+    the preferred kernel", so it is asked once; dialogs may be stacked, so answer each in turn.
     """
-    dialog = page.locator(".jp-Dialog")
-    if not dialog.count() or not dialog.first.is_visible():
-        return False
-    select = dialog.first.locator("select")
-    if select.count():
-        labels = select.first.locator("option").all_inner_texts()
-        wanted = [label for label in labels if "Python 3" in label]
-        if wanted:
-            select.first.select_option(label=wanted[0])
-    dialog.first.locator("button.jp-mod-accept").first.click()
-    dialog.first.wait_for(state="detached", timeout=10_000)
-    return True
+    answered = False
+    for _ in range(5):
+        dialogs = page.locator(".jp-Dialog")
+        if not dialogs.count() or not dialogs.last.is_visible():
+            break
+        dialog = dialogs.last
+        select = dialog.locator("select")
+        if select.count():
+            labels = select.first.locator("option").all_inner_texts()
+            wanted = [label for label in labels if "Python 3" in label]
+            if wanted:
+                select.first.select_option(label=wanted[0])
+        always = dialog.locator("input[type=checkbox]")
+        if always.count() and not always.first.is_checked():
+            always.first.check()
+        dialog.locator("button.jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
+        answered = True
+    return answered
 
 
 def _run_in_notebook_7(page: Page, url: str) -> None:
