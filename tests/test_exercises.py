@@ -209,6 +209,8 @@ def test_lost_final_ack_recognises_the_right_times_in_the_wrong_order() -> None:
         ("reuseaddr-both", "BOTH"),
         ("ttl-vs-msl", "B"),
         ("reset-without-abort", "CLOSE-UNREAD"),
+        ("keep-time-wait", {"RFC1337": True}),
+        ("both-syn-received", ["a connect", "b connect", "deliver a→b", "deliver b→a"]),
         (
             "crossing-fins",
             ["closed", "syn_sent", "established", "fin_wait_1", "closing", "time-wait"],

@@ -67,6 +67,7 @@ _HOST_SETTINGS = ("rfc1337", "skip_time_wait", "fin_timeout", "msl")
 def _check_keep_time_wait(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, dict) or not all(isinstance(k, str) for k in answer):
         raise TcpbookError(f'expected a dict of options like {{"msl": 10}}, got {answer!r}')
+    answer = {k.strip().lower().replace("-", "_"): v for k, v in answer.items()}
     bad = [k for k in answer if k not in _HOST_SETTINGS]
     if bad:
         return False, (
