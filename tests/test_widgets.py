@@ -408,3 +408,12 @@ def test_the_monte_carlo_plots_and_widget_carry_pictures() -> None:
     assert bundle["text/plain"].startswith("Monte Carlo explorer: 40 lifecycles per move")
     still = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
     assert still.format == "PNG" and still.width > 500
+
+
+def test_live_view_puts_the_ladder_above_the_state_diagram(close: Explorer) -> None:
+    """One above the other: side by side, a ~900 px notebook would shrink the diagram unreadably."""
+    boxes = [w for w in _tree(close) if isinstance(w, W.VBox) and w is not close]
+    pictures = next(b for b in boxes if close.ladder_image in list(_tree(b)))
+    order = [w for w in _tree(pictures) if w in (close.ladder_image, close.diagram_html)]
+    assert order == [close.ladder_image, close.diagram_html]
+    assert pictures.layout.flex_flow in (None, "", "column")
