@@ -247,8 +247,8 @@ def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 
     return buf.getvalue()
 
 
-def stacked(top: bytes, bottom: bytes, *, width: int = STATIC_WIDTH, gap: int = 16) -> bytes:
-    """Two PNGs one above the other on white, left-aligned: the explorer's static picture.
+def stacked(*pngs: bytes, width: int = STATIC_WIDTH, gap: int = 16) -> bytes:
+    """PNGs one above the other on white, left-aligned: the explorer's static picture.
 
     Each keeps its own size unless wider than ``width``, which shrinks it to fit: shown at a
     notebook's width (about 900 px in JupyterLab with the file browser open) the state
@@ -257,20 +257,47 @@ def stacked(top: bytes, bottom: bytes, *, width: int = STATIC_WIDTH, gap: int = 
     from PIL import Image as PILImage
 
     parts = []
-    for data in (top, bottom):
+    for data in pngs:
         image = PILImage.open(io.BytesIO(data)).convert("RGB")
         if image.width > width:
             size = (width, round(image.height * width / image.width))
             image = image.resize(size, PILImage.Resampling.LANCZOS)
         parts.append(image)
-    a, b = parts
-    canvas = PILImage.new("RGB", (max(a.width, b.width), a.height + gap + b.height), "white")
-    canvas.paste(a, (0, 0))
-    canvas.paste(b, (0, a.height + gap))
+    height = sum(p.height for p in parts) + gap * (len(parts) - 1)
+    canvas = PILImage.new("RGB", (max(p.width for p in parts), height), "white")
+    y = 0
+    for part in parts:
+        canvas.paste(part, (0, y))
+        y += part.height + gap
     buf = io.BytesIO()
     # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
     # this picture is stored in every notebook that shows an explorer.
     canvas.quantize(colors=STATIC_COLOURS).save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def text_png(text: str, *, width: int = STATIC_WIDTH, size: int = 14) -> bytes:
+    """``text`` wrapped to ``width`` pixels, in bold DejaVu Sans (matplotlib's own font), as PNG:
+    the status line at the top of the static picture, for readers without a kernel."""
+    import textwrap
+
+    from matplotlib import font_manager
+    from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), size)
+    per_line = max(20, int(width / (0.6 * size)))
+    lines = textwrap.wrap(text, per_line)
+    while per_line > 20 and any(font.getlength(line) > width - 8 for line in lines):
+        per_line -= 4
+        lines = textwrap.wrap(text, per_line)
+    step = round(size * 1.35)
+    image = PILImage.new("RGB", (width, step * len(lines) + 8), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((4, 4 + i * step), line, fill="black", font=font)
+    buf = io.BytesIO()
+    image.save(buf, format="png")
     return buf.getvalue()
 
 
@@ -739,9 +766,12 @@ class Explorer(W.VBox):  # type: ignore[misc]
         self.status_html.value = f"<b>{self.status}</b>"
 
     def static(self) -> bytes:
-        """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
+        """A PNG of the status line, the ladder and the state diagram as they are now (no widgets
+        needed): what the stored notebook shows where no kernel runs."""
         fig = _draw_ladder(self.trace, self.at, Figure(figsize=(8.0, 8.0), dpi=STATIC_DPI))
-        return stacked(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+        return stacked(
+            text_png(self.status), _figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at)
+        )
 
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
@@ -796,4 +826,5 @@ __all__ = [
     "moments",
     "segment_name",
     "stacked",
+    "text_png",
 ]

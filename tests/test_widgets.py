@@ -417,3 +417,17 @@ def test_live_view_puts_the_ladder_above_the_state_diagram(close: Explorer) -> N
     order = [w for w in _tree(pictures) if w in (close.ladder_image, close.diagram_html)]
     assert order == [close.ladder_image, close.diagram_html]
     assert pictures.layout.flex_flow in (None, "", "column")
+
+
+def test_static_picture_starts_with_the_status_line(close: Explorer) -> None:
+    """Readers without a kernel see how each side ended, as text drawn above the ladder."""
+    from tcpbook.widgets import text_png
+
+    strip = Image.open(io.BytesIO(text_png(close.status))).convert("L")
+    assert strip.width == STATIC_WIDTH and strip.height >= 2 * 14  # two lines: it wraps
+    picture = Image.open(io.BytesIO(close.static())).convert("L")
+    top = picture.crop((0, 0, picture.width, strip.height))
+    from PIL import ImageChops
+
+    assert ImageChops.difference(top, strip).getextrema()[1] <= 16  # 256-colour quantising
+    assert top.getextrema()[0] < 64  # dark text on white
