@@ -408,3 +408,47 @@ class Trace:
     def captions(self) -> dict[int, str]:
         """The A/B dialogue of the book's figures, keyed by segment id (from :meth:`roles`)."""
         return {sid: CAPTIONS[role] for sid, role in self.roles().items()}
+
+# --------------------------------------------------------------------------- how a side ended
+
+#: How an endpoint that reached CLOSED got there, by the table event that took it there
+#: (``tcpbook.states.TRANSITIONS``), in the words a status line uses.
+_ENDINGS: dict[str, str] = {
+    "timeout 2MSL": "closed cleanly after TIME_WAIT",
+    "rcv ACK of FIN": "closed cleanly (its FIN was acknowledged)",
+    "rcv RST": "was reset",
+    "timeout retransmit": "gave up retransmitting",
+    "host vanishes": "host gone",
+    "ABORT": "aborted (sent RST)",
+    "CLOSE with unread data": "closed with unread data (sent RST)",
+    "rcv data after CLOSE": "sent RST: data arrived after close()",
+    "timeout FIN_WAIT_2": "gave up waiting for the peer's FIN (FIN_WAIT_2 timeout)",
+    "skip TIME_WAIT": "closed at once, skipping TIME_WAIT",
+    "CLOSE": "closed before a connection was made",
+}
+
+
+def ending(trace: Trace, endpoint: str) -> str:
+    """How ``endpoint`` finished the run, in words: ``"closed cleanly after TIME_WAIT"``,
+    ``"was reset (ECONNRESET)"``, ``"gave up retransmitting (ETIMEDOUT)"``, ``"host gone"``,
+    ``"still in FIN_WAIT_2"``...
+
+    Read from the trace alone: the event of the endpoint's last transition (the table row that
+    closed it) and the error its application saw then. A RST that ends TIME_WAIT is named as
+    such (RFC 1337's "TIME-WAIT assassination").
+    """
+    final = trace.final.get(endpoint) or trace.path(endpoint)[-1]
+    last = next((tr for tr in reversed(trace.transitions) if tr.endpoint == endpoint), None)
+    if last is None:
+        return "never opened"
+    if final != "CLOSED" or last.dst != "CLOSED":
+        return f"still in {final}"
+    if last.src == "TIME_WAIT" and last.cause == "rcv RST":
+        return "TIME_WAIT cut short by a RST"
+    if last.src == "SYN_SENT" and last.cause == "rcv RST":
+        return "connection refused (ECONNREFUSED)"
+    text = _ENDINGS.get(last.cause, f"closed ({last.cause})")
+    seen = [e.error for e in trace.errors if e.endpoint == endpoint and abs(e.t - last.t) < 1e-9]
+    if seen:
+        text += f" ({seen[-1]})"
+    return text
