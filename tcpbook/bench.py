@@ -287,6 +287,73 @@ def machine() -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------- widget redraw, step by step
+# How fast a widget can redraw: re-simulate, then draw the ladder and the state diagram.
+# Each run alternates between two parameter sets, so every redraw is of a new trace, as after a
+# click on a widget.
+
+REDRAW_RUNS = 50
+
+
+def median_ms(step: Callable[[int], object], runs: int) -> float:
+    samples = []
+    for i in range(runs):
+        start = time.perf_counter()
+        step(i)
+        samples.append(time.perf_counter() - start)
+    return 1000 * statistics.median(samples)
+
+
+def bench_redraw(scenario: str = "close", runs: int = REDRAW_RUNS) -> dict[str, float]:
+    """Median milliseconds of each step of a widget redraw, and of the whole path.
+
+    ``widget_png``/``widget_svg``: simulate + ladder into a reused figure + PNG (or SVG) bytes +
+    state diagram restyle; the state diagram's ``dot`` layout is cached beforehand, as it is
+    after a widget's first draw.
+    """
+    import matplotlib
+
+    from tcpbook import simulate
+    from tcpbook.render import ladder, state_diagram
+    from tcpbook.render.statediagram import base_svg
+
+    base_svg()
+    drops: tuple[tuple[int, ...] | None, ...] = (None, (11,)) if scenario == "close" else (None,)
+    traces = [simulate(scenario, drop=d) for d in drops]
+    fig = ladder(traces[0])
+
+    def trace_of(i: int):  # type: ignore[no-untyped-def]
+        return traces[i % len(traces)]
+
+    def png(i: int) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+
+    def svg(i: int) -> bytes:
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue()
+
+    def widget(i: int, out: Callable[[int], bytes]) -> None:
+        trace = simulate(scenario, drop=drops[i % len(drops)])
+        ladder(trace, at=0.8, fig=fig)
+        out(i)
+        state_diagram(trace, at=0.8).svg()
+
+    ladder(traces[0], fig=fig)
+    return {
+        "simulate": median_ms(lambda i: simulate(scenario, drop=drops[i % len(drops)]), runs),
+        "ladder": median_ms(lambda i: ladder(trace_of(i), at=0.8, fig=fig), runs),
+        "png_bytes": median_ms(png, runs),
+        "svg_bytes": median_ms(svg, runs),
+        "state_restyle": median_ms(lambda i: state_diagram(trace_of(i), at=0.8).svg(), runs),
+        "widget_png": median_ms(lambda i: widget(i, png), runs),
+        "widget_svg": median_ms(lambda i: widget(i, svg), runs),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tcpbook.bench", description=__doc__)
     parser.add_argument(

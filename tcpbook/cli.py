@@ -73,9 +73,30 @@ def _segment_seconds(text: str) -> tuple[int, float]:
     return n, s
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
+#: Destinations of the options that change a simulated run (none applies to a capture).
+RUN_OPTIONS = (
+    "profile",
+    "msl",
+    "drop",
+    "delay",
+    "duplicate",
+    "fin_timeout",
+    "skip_time_wait",
+    "rfc1337",
+    "until",
+    "latency",
+    "rto",
+    "syn_retries",
+)
+
+
+def add_run_options(p: argparse.ArgumentParser, *, scenario_optional: bool = False) -> None:
     """The options shared by ``run`` and ``draw`` (and any command that simulates)."""
-    p.add_argument("scenario", help="scenario name (see `python -m tcpbook scenarios`)")
+    p.add_argument(
+        "scenario",
+        nargs="?" if scenario_optional else None,
+        help="scenario name (see `python -m tcpbook scenarios`)",
+    )
     p.add_argument(
         "--profile",
         choices=list(PROFILES),
@@ -233,10 +254,48 @@ def _cmd_pkt(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_read(args: argparse.Namespace) -> int:
+    from .capture import read_capture
+
+    trace = read_capture(args.capture, relative=args.relative)
+    if args.json:
+        print(trace.to_json())
+        return 0
+    from .textladder import text_ladder
+
+    where = trace.params.get("addresses", {})
+    print(f"{trace.params.get('capture')}: A is {where.get('A')}, B is {where.get('B')}")
+    print(text_ladder(trace))
+    for note in trace.params.get("notes", ()):
+        print(f"note: {note}")
+    return 0
+
+
+def _trace_to_draw(args: argparse.Namespace) -> Any:
+    """The scenario's simulated run, or with ``--from`` the capture's inferred one."""
+    if args.capture is None:
+        if args.scenario is None:
+            raise TcpbookError("draw needs a scenario name or --from CAPTURE.pcap")
+        if args.relative:
+            raise TcpbookError("--relative applies to a capture: use it with --from CAPTURE.pcap")
+        return simulate_from_args(args)
+    if args.scenario is not None:
+        raise TcpbookError(
+            f"draw either a scenario ({args.scenario!r}) or a capture (--from), not both"
+        )
+    given = [name for name in RUN_OPTIONS if getattr(args, name) not in (None, False)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise TcpbookError(f"{flags}: only for a simulated run; a capture is drawn as recorded")
+    from .capture import read_capture
+
+    return read_capture(args.capture, relative=args.relative)
+
+
 def _cmd_draw(args: argparse.Namespace) -> int:
     from .render import draw_to_file
 
-    trace = simulate_from_args(args)
+    trace = _trace_to_draw(args)
     draw_to_file(trace, kind=args.kind, path=args.output, at=args.at, endpoint=args.endpoint)
     return 0
 
@@ -280,8 +339,26 @@ def build_parser() -> argparse.ArgumentParser:
     states.add_argument("--json", action="store_true", help="as a JSON list of objects")
     states.set_defaults(func=_cmd_states)
 
-    draw = sub.add_parser("draw", help="draw a scenario to an SVG, PNG or PDF file")
-    add_run_options(draw)
+    read = sub.add_parser("read", help="read a real capture and infer both sides' states")
+    read.add_argument("capture", metavar="CAPTURE.pcap", help="a pcap or pcapng file")
+    read.add_argument("--json", action="store_true", help="print the trace as one JSON object")
+    read.add_argument(
+        "--relative", action="store_true", help="sequence numbers from each side's ISN"
+    )
+    read.set_defaults(func=_cmd_read)
+
+    draw = sub.add_parser("draw", help="draw a scenario (or a capture) to an SVG, PNG or PDF file")
+    add_run_options(draw, scenario_optional=True)
+    draw.add_argument(
+        "--from",
+        dest="capture",
+        metavar="CAPTURE.pcap",
+        default=None,
+        help="draw this capture's connection instead of a scenario",
+    )
+    draw.add_argument(
+        "--relative", action="store_true", help="with --from: sequence numbers from each ISN"
+    )
     draw.add_argument("--kind", choices=("state", "ladder", "timeline"), default="ladder")
     draw.add_argument(
         "--at",

@@ -672,10 +672,10 @@ def time_wait_population(
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6.4, 3.6)) -> tuple[Figure, Axes]:
     """A new figure outside pyplot (Jupyter shows the returned figure once, nothing leaks)."""
-    from matplotlib.figure import Figure
+    from .display import ShownFigure
 
     if ax is None:
-        fig = Figure(figsize=size, layout="constrained")
+        fig = ShownFigure(figsize=size, layout="constrained")
         return fig, fig.subplots()
     return ax.get_figure(), ax  # type: ignore[return-value]
 
@@ -853,9 +853,9 @@ def plot_outcomes(results: Results, ax: Axes | None = None) -> Figure:
 
 def dashboard(results: Results, population: Population) -> Figure:
     """Four panels for the explorer: outcomes, close durations, FIN retransmissions, TIME_WAIT."""
-    from matplotlib.figure import Figure
+    from .display import ShownFigure
 
-    fig = Figure(figsize=(11, 6.5), layout="constrained")
+    fig = ShownFigure(figsize=(11, 6.5), layout="constrained")
     axs = fig.subplots(2, 2)
     plot_outcomes(results, axs[0][0])
     plot_close_durations(results, axs[0][1])
@@ -921,7 +921,12 @@ def explore(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
         control.observe(lambda _change: redraw(n), names="value")
     button.on_click(lambda _b: redraw(big))
     redraw(n)
-    return W.VBox([W.HBox([p, msl, rate, button]), image, status])
+    from .display import StillBox
+
+    text = f"Monte Carlo explorer: {n} lifecycles per move, loss p={p.value:g}, MSL {msl.value:g} s"
+    return StillBox(
+        [W.HBox([p, msl, rate, button]), image, status], still=lambda: image.value, text=text
+    )
 
 
 __all__ = [

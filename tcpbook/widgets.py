@@ -27,7 +27,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .errors import TcpbookError
-from .trace import ENDPOINTS, SegmentRecord, Trace
+from .trace import ENDPOINTS, SegmentRecord, Trace, ending
 
 #: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
 CONTROLS: tuple[str, ...] = ("time", "msl", "fin_timeout", "rfc1337", "skip_time_wait", "drop")
@@ -55,6 +55,8 @@ PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to rea
 LADDER_DPI = 100  # 800 px for the 8-inch ladder: sharp when the browser scales it down
 STATIC_DPI = 100
 STATIC_COLOURS = 256
+STATIC_WIDTH = 800  # px: the stored picture, ladder (800 px) above diagram (shrunk to fit)
+LADDER_MAX_PX = 800  # the live ladder's largest width (its own pixel size at LADDER_DPI)
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
 SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
 #: The explorer's settings as JSON in its display, for pages without a kernel.
@@ -224,26 +226,57 @@ def _canvas_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 640) -> bytes:
-    """Two PNGs next to each other on white, tops aligned: the static picture.
+def stacked(*pngs: bytes, width: int = STATIC_WIDTH, gap: int = 16) -> bytes:
+    """PNGs one above the other on white, left-aligned: the explorer's static picture.
 
-    The right one (the state diagram) is scaled to the left one's height, but never below
-    ``min_height`` pixels, where its labels would become unreadable next to a short ladder.
+    Each keeps its own size unless wider than ``width``, which shrinks it to fit: shown at a
+    notebook's width (about 900 px in JupyterLab with the file browser open) the state
+    diagram then keeps most of its size, where side by side it shrank to about 40 %.
     """
     from PIL import Image as PILImage
 
-    a = PILImage.open(io.BytesIO(left)).convert("RGB")
-    b = PILImage.open(io.BytesIO(right)).convert("RGB")
-    height = min(max(a.height, min_height), b.height)
-    if b.height != height:
-        b = b.resize((round(b.width * height / b.height), height), PILImage.Resampling.LANCZOS)
-    canvas = PILImage.new("RGB", (a.width + gap + b.width, max(a.height, b.height)), "white")
-    canvas.paste(a, (0, 0))
-    canvas.paste(b, (a.width + gap, 0))
+    parts = []
+    for data in pngs:
+        image = PILImage.open(io.BytesIO(data)).convert("RGB")
+        if image.width > width:
+            size = (width, round(image.height * width / image.width))
+            image = image.resize(size, PILImage.Resampling.LANCZOS)
+        parts.append(image)
+    height = sum(p.height for p in parts) + gap * (len(parts) - 1)
+    canvas = PILImage.new("RGB", (max(p.width for p in parts), height), "white")
+    y = 0
+    for part in parts:
+        canvas.paste(part, (0, y))
+        y += part.height + gap
     buf = io.BytesIO()
     # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
     # this picture is stored in every notebook that shows an explorer.
     canvas.quantize(colors=STATIC_COLOURS).save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def text_png(text: str, *, width: int = STATIC_WIDTH, size: int = 14) -> bytes:
+    """``text`` wrapped to ``width`` pixels, in bold DejaVu Sans (matplotlib's own font), as PNG:
+    the status line at the top of the static picture, for readers without a kernel."""
+    import textwrap
+
+    from matplotlib import font_manager
+    from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), size)
+    per_line = max(20, int(width / (0.6 * size)))
+    lines = textwrap.wrap(text, per_line)
+    while per_line > 20 and any(font.getlength(line) > width - 8 for line in lines):
+        per_line -= 4
+        lines = textwrap.wrap(text, per_line)
+    step = round(size * 1.35)
+    image = PILImage.new("RGB", (width, step * len(lines) + 8), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((4, 4 + i * step), line, fill="black", font=font)
+    buf = io.BytesIO()
+    image.save(buf, format="png")
     return buf.getvalue()
 
 
@@ -452,7 +485,10 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     @property
     def status(self) -> str:
-        return describe(self.trace, self.trace.end if self.at is None else self.at)
+        """Where A and B are at the cursor, then how each side ends the run."""
+        now = describe(self.trace, self.trace.end if self.at is None else self.at)
+        ends = "; ".join(f"{e} {ending(self.trace, e)}" for e in ENDPOINTS)
+        return f"{now} By the end: {ends}."
 
     def set(
         self,
@@ -573,12 +609,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
         )
 
     def _layout(self) -> list[W.Widget]:
-        pictures = W.Box(
+        # One above the other, each as wide as the notebook allows: side by side, at a
+        # notebook's ~900 px, the state diagram's labels would be too small to read.
+        pictures = W.VBox(
             [
-                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 480px", min_width="0")),
-                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 420px", min_width="0")),
+                W.Box([self.ladder_image], layout=W.Layout(max_width=f"{LADDER_MAX_PX}px")),
+                W.Box([self.diagram_html], layout=W.Layout(width="100%", min_width="0")),
             ],
-            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+            layout=W.Layout(align_items="flex-start", width="100%"),
         )
         rows: list[W.Widget] = [self.status_html, pictures]
         for name in CONTROLS:
@@ -707,9 +745,12 @@ class Explorer(W.VBox):  # type: ignore[misc]
         self.status_html.value = f"<b>{self.status}</b>"
 
     def static(self) -> bytes:
-        """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
+        """A PNG of the status line, the ladder and the state diagram as they are now (no widgets
+        needed): what the stored notebook shows where no kernel runs."""
         fig = _draw_ladder(self.trace, self.at, Figure(figsize=(8.0, 8.0), dpi=STATIC_DPI))
-        return side_by_side(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+        return stacked(
+            text_png(self.status), _figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at)
+        )
 
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
@@ -780,4 +821,6 @@ __all__ = [
     "fmt_seconds",
     "moments",
     "segment_name",
+    "stacked",
+    "text_png",
 ]
