@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from . import simulate
 from .errors import TcpbookError
 from .scenarios import SCENARIOS
+from .settings import SettingError, Settings
 from .states import table
 
 EXIT_USAGE = 2
@@ -143,36 +144,29 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def simulate_from_args(args: argparse.Namespace) -> Any:
-    """Run the simulation the parsed ``run``/``draw`` options describe."""
-    if args.until is not None and args.until < 0:
-        raise TcpbookError(f"--until must be 0 or more seconds, got {args.until:g}")
-    if args.fin_timeout is not None and args.fin_timeout < 0:
-        raise TcpbookError(f"--fin-timeout must be 0 or more seconds, got {args.fin_timeout:g}")
-    if args.msl is not None and args.msl <= 0:
-        raise TcpbookError(f"--msl must be greater than 0 seconds, got {args.msl:g}")
-    if args.scenario not in SCENARIOS:
+    """Run the simulation the parsed ``run``/``draw`` options describe.
+
+    :class:`~tcpbook.settings.Settings` checks every value; its one-line error is re-worded
+    with the option's spelling (``--fin-timeout must be 0 or more seconds, got -1``).
+    """
+    given = {}
+    for name in Settings.names():
+        value = getattr(args, name, None)
+        if value is not None and value is not False:  # an option not given keeps the default
+            given[name] = value
+    for name in ("delay", "duplicate"):
+        if name in given:
+            given[name] = dict(given[name])
+    try:
+        settings = Settings(**given)
+    except SettingError as exc:
+        value = exc.value
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        option = "--" + exc.name.split(" ")[0].replace("_", "-")
         raise TcpbookError(
-            f"unknown scenario {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}"
-        )
-    extra: dict[str, Any] = {}
-    if args.latency is not None:
-        extra["latency"] = args.latency
-    if args.rto is not None:
-        extra["rto"] = args.rto
-    if args.syn_retries is not None:
-        extra["syn_retries"] = args.syn_retries
-    return simulate(
-        args.scenario,
-        msl=args.msl,
-        drop=args.drop,
-        delay=dict(args.delay) if args.delay is not None else None,
-        duplicate=dict(args.duplicate) if args.duplicate is not None else None,
-        fin_timeout=args.fin_timeout,
-        skip_time_wait=args.skip_time_wait,
-        rfc1337=args.rfc1337,
-        until=args.until,
-        **extra,
-    )
+            f"{option}{exc.name[len(option) - 2 :]} {exc.reason}, got {shown}"
+        ) from None
+    return simulate(args.scenario, settings)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

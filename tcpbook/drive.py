@@ -16,27 +16,16 @@ from __future__ import annotations
 import copy
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .endpoint import (
-    INITIAL_RTO,
-    AppError,
-    CancelTimer,
-    Change,
-    Config,
-    Endpoint,
-    Received,
-    Segment,
-    Send,
-    StartTimer,
-    TimerName,
-    reset_for,
-)
+from .endpoint import Change, Segment, TimerName, reset_for
 from .errors import IllegalCall, TcpbookError
-from .sim import ISN_A, ISN_B, LATENCY
-from .states import State
-from .trace import ErrorRecord, SegmentRecord, TimerRecord, Trace, TransitionRecord
+from .host import Host
+from .kernel import Kernel
+from .settings import Settings, endpoint_config
+from .trace import Endpoint as Side
+from .trace import SegmentRecord, Trace
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -49,7 +38,8 @@ MoveKind = Literal["call", "deliver", "lose", "fire"]
 CALLS: tuple[str, ...] = ("listen", "connect", "send", "close", "shutdown", "abort", "vanish")
 SEND_BYTES = 100  # what one "send" move writes: one segment of data
 TIMERS: tuple[TimerName, ...] = ("retransmit", "time_wait", "fin_wait_2")
-DEFAULT_MSL = 30.0  # as tcpbook.simulate: Linux's TIME_WAIT of 60 s = 2 x 30 s
+#: Settings that belong to the simulator's network and script, not to a run the reader drives.
+NOT_DRIVEN = ("drop", "delay", "duplicate", "until")
 
 _OTHER: dict[str, EndpointName] = {"A": "B", "B": "A"}
 _ARROW = "→"
@@ -120,15 +110,33 @@ class Outcome:
         return self.text
 
 
-@dataclass
-class _Host:
-    name: EndpointName
-    isn: int
-    config: Config
-    tcb: Endpoint | None = None
-    conn: int = 0
-    vanished: bool = False
-    timers: dict[str, float] = field(default_factory=dict)
+class DriveHost(Host):
+    """A host whose segments wait in the driver's network and whose every output is logged."""
+
+    def __init__(self, driver: Driver, name: Side, isn: int, settings: Settings) -> None:
+        config = endpoint_config(settings, auto_read=driver.auto_read)
+        super().__init__(name, driver.kernel, driver.raw_trace, isn=isn, config=config)
+        self.driver = driver
+
+    def _note(self, text: str) -> None:
+        self.driver.log.append(f"{self.driver.now:8.3f}  {text}")
+
+    def send(self, segment: Segment) -> None:
+        self.driver.transmit(self, segment, self.conn)
+
+    def changed(self, change: Change) -> None:
+        self._note(f"{self.name}: {change.src} -> {change.dst}  ({change.cause})")
+
+    def timer_started(self, name: str, deadline: float) -> None:
+        self._note(f"{self.name} starts {name} (fires at {deadline:g})")
+
+    def app_error(self, error: str) -> str:
+        self._note(f"{self.name}: the application sees {error}")
+        return error
+
+    def received(self, length: int) -> None:
+        if length == 0:
+            self._note(f"{self.name}: the application reads end-of-file")
 
 
 class Driver:
@@ -137,71 +145,51 @@ class Driver:
     Time follows the moves: a delivery happens one-way latency after the segment was sent (or
     now, if that is later), a timer fires at its deadline (or now). A segment left in flight
     longer than MSL expires (RFC 9293 section 3.4.1), as in the simulator.
+
+    ``settings`` (or the keywords, the fields of :class:`~tcpbook.settings.Settings` on top of
+    it) give MSL, RTO, latency and the endpoint knobs; the network's losses are the reader's
+    moves, so ``drop``, ``delay``, ``duplicate`` and ``until`` are refused. ``auto_read=False``
+    leaves received data unread until a ``read`` move.
     """
 
     def __init__(
-        self,
-        *,
-        msl: float = DEFAULT_MSL,
-        rto: float = INITIAL_RTO,
-        latency: float = LATENCY,
-        fin_timeout: float | None = None,
-        rfc1337: bool = False,
-        skip_time_wait: bool = False,
-        auto_read: bool = True,
-        isn_a: int = ISN_A,
-        isn_b: int = ISN_B,
+        self, settings: Settings | None = None, *, auto_read: bool = True, **changes: Any
     ) -> None:
-        from .sim import Params
-
-        # Params validates every number with the simulator's one-line messages.
-        params = Params(
-            msl=msl,
-            latency=latency,
-            fin_timeout=fin_timeout,
-            rfc1337=rfc1337,
-            skip_time_wait=skip_time_wait,
-            rto=rto,
-            isn_a=isn_a,
-            isn_b=isn_b,
-        )
-        config = dict(
-            rto=float(rto),
-            msl=float(msl),
-            fin_timeout=fin_timeout,
-            rfc1337=bool(rfc1337),
-            skip_time_wait=bool(skip_time_wait),
-            auto_read=bool(auto_read),
-        )
-        self.latency = float(latency)
-        self.msl = float(msl)
+        settings = Settings.build(settings, **changes)
+        driven = [name for name in NOT_DRIVEN if name in settings.changed()]
+        if driven:
+            raise TcpbookError(
+                f"Driver takes no {', '.join(driven)}: the reader's moves decide what the "
+                "network does"
+            )
+        self.settings = settings
         self.auto_read = bool(auto_read)
-        self.now = 0.0
-        self.hosts: dict[str, _Host] = {
-            "A": _Host("A", isn_a, Config(**config)),  # type: ignore[arg-type]
-            "B": _Host("B", isn_b, Config(**config)),  # type: ignore[arg-type]
+        self.latency = settings.latency
+        self.msl = settings.msl
+        self.kernel = Kernel()
+        info = settings.to_dict()
+        info["auto_read"] = self.auto_read
+        info["clock"] = "driven: each move happens as soon as it can"
+        self.raw_trace = Trace("drive", info)
+        self.log: list[str] = []
+        self.outcomes: list[Outcome] = []
+        self.hosts: dict[str, DriveHost] = {
+            "A": DriveHost(self, "A", settings.isn_a, settings),
+            "B": DriveHost(self, "B", settings.isn_b, settings),
         }
         self.flight: dict[str, deque[tuple[SegmentRecord, Segment]]] = {
             "A": deque(),
             "B": deque(),
         }
-        info = params.to_dict()
-        info["auto_read"] = self.auto_read
-        info["clock"] = "driven: each move happens as soon as it can"
-        self._trace = Trace("drive", info)
-        self.options: dict[str, Any] = dict(
-            msl=msl,
-            rto=rto,
-            latency=latency,
-            fin_timeout=fin_timeout,
-            rfc1337=rfc1337,
-            skip_time_wait=skip_time_wait,
-            auto_read=auto_read,
-            isn_a=isn_a,
-            isn_b=isn_b,
-        )
-        self.log: list[str] = []
-        self.outcomes: list[Outcome] = []
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """What it takes to build this driver again: ``Driver(**driver.options)``."""
+        return {**self.settings.changed(), "auto_read": self.auto_read}
+
+    @property
+    def now(self) -> float:
+        return self.kernel.now
 
     # -- what the reader sees ---------------------------------------------------------------
 
@@ -217,9 +205,9 @@ class Driver:
     @property
     def trace(self) -> Trace:
         """Everything so far, as a :class:`Trace` the renderers can draw."""
-        self._trace.final = self.states
-        self._trace.end = self.now
-        return self._trace
+        self.raw_trace.final = self.states
+        self.raw_trace.end = self.now
+        return self.raw_trace
 
     def in_flight(self, sender: str) -> list[SegmentRecord]:
         """Segments ``sender`` has sent that the network still holds, oldest first."""
@@ -295,18 +283,13 @@ class Driver:
             return False
         if mv.name == "vanish":
             self._note(f"{self.now:8.3f}  {mv}: the host is gone and will send nothing more")
-            if host.tcb is not None:
-                host.tcb.vanish()
-                self._drain(host)
-            host.vanished = True
-            host.tcb = None
-            host.timers.clear()
+            host.vanish()
             return True
         tcb = host.tcb
         fresh = tcb is None
         if tcb is None:
             # A new socket: listen/connect start a new incarnation, other calls fail on CLOSED.
-            tcb = Endpoint(host.isn, host.config)
+            tcb = host.new_endpoint()
         try:
             if mv.name == "send":
                 tcb.send(mv.arg)
@@ -320,10 +303,9 @@ class Driver:
             self._note(str(exc))
             return False
         if fresh:
-            host.conn += 1
-            host.tcb = tcb
+            host.attach(tcb)
         self._note(f"{self.now:8.3f}  {mv}")
-        self._drain(host)
+        host.drain()
         return True
 
     def _fire(self, mv: Move) -> bool:
@@ -331,12 +313,9 @@ class Driver:
         if mv.name not in host.timers or host.tcb is None:
             self._note(f"{mv.endpoint} has no {mv.name} timer running")
             return False
-        self._advance(host.timers.pop(mv.name))
-        timer: TimerName = mv.name  # type: ignore[assignment]
-        self._trace.timers.append(TimerRecord(self.now, host.name, timer, "fire", self.now))
+        self._advance(host.timers[mv.name])
         self._note(f"{self.now:8.3f}  {mv}")
-        host.tcb.timer_fired(timer)
-        self._drain(host)
+        host.expire(mv.name)
         return True
 
     def _network(self, mv: Move) -> bool:
@@ -364,17 +343,17 @@ class Driver:
             self._note(f"{where}: no connection there")
             reply = reset_for(seg)  # RFC 9293 3.10.7.1
             if reply is not None:
-                self._transmit(host, reply, rec.conn)
+                self.transmit(host, reply, rec.conn)
             return True
         rec.delivered_to = host.conn
         self._note(f"{where} ({host.tcb.state})")
         host.tcb.receive(seg)
-        self._drain(host)
+        host.drain()
         return True
 
     def _advance(self, t: float) -> None:
         """Move the clock to ``t``; segments older than MSL die in the network (RFC 9293 3.4.1)."""
-        self.now = round(max(self.now, t), 9)
+        self.kernel.advance(t)
         for sender, queue in self.flight.items():
             keep: deque[tuple[SegmentRecord, Segment]] = deque()
             for rec, seg in queue:
@@ -388,49 +367,12 @@ class Driver:
                     keep.append((rec, seg))
             self.flight[sender] = keep
 
-    def _transmit(self, host: _Host, seg: Segment, conn: int) -> None:
-        rec = self._trace.add_segment(seg, host.name, conn, self.now)
+    def transmit(self, host: Host, seg: Segment, conn: int) -> None:
+        """``host`` sends ``seg``: it waits in the network until the reader moves it."""
+        rec = self.raw_trace.add_segment(seg, host.name, conn, self.now)
         self.flight[host.name].append((rec, seg))
         rtx = " (retransmission)" if seg.retransmission else ""
         self._note(f"{self.now:8.3f}  {host.name} sends #{rec.id} {rec.label}{rtx}")
-
-    def _drain(self, host: _Host) -> None:
-        tcb = host.tcb
-        assert tcb is not None
-        for item in tcb.drain():
-            if isinstance(item, Send):
-                self._transmit(host, item.segment, host.conn)
-            elif isinstance(item, Change):
-                self._trace.transitions.append(
-                    TransitionRecord(
-                        self.now, host.name, host.conn, item.src.value, item.dst.value, item.cause
-                    )
-                )
-                self._note(
-                    f"{self.now:8.3f}  {host.name}: {item.src} -> {item.dst}  ({item.cause})"
-                )
-            elif isinstance(item, StartTimer):
-                deadline = round(self.now + item.delay, 9)
-                host.timers[item.timer] = deadline
-                self._trace.timers.append(
-                    TimerRecord(self.now, host.name, item.timer, "start", deadline)
-                )
-                self._note(
-                    f"{self.now:8.3f}  {host.name} starts {item.timer} (fires at {deadline:g})"
-                )
-            elif isinstance(item, CancelTimer):
-                if host.timers.pop(item.timer, None) is not None:
-                    self._trace.timers.append(
-                        TimerRecord(self.now, host.name, item.timer, "cancel", None)
-                    )
-            elif isinstance(item, AppError):
-                self._trace.errors.append(ErrorRecord(self.now, host.name, item.error))
-                self._note(f"{self.now:8.3f}  {host.name}: the application sees {item.error}")
-            elif isinstance(item, Received) and item.length == 0:
-                self._note(f"{self.now:8.3f}  {host.name}: the application reads end-of-file")
-        if tcb.state is State.CLOSED:
-            host.tcb = None
-            host.timers.clear()
 
 
 # -- every row of the table, reached -------------------------------------------------------

@@ -35,6 +35,7 @@ from . import simulate
 from .endpoint import INITIAL_RTO, MAX_RTO, ORPHAN_RETRIES
 from .errors import TcpbookError
 from .scenarios import get as get_scenario
+from .settings import DEFAULT_MSL
 from .trace import Trace
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from numpy.typing import NDArray
 
-DEFAULT_MSL = 30.0  # Linux's effective MSL (TIME_WAIT is fixed at 60 s)
 
 #: How lifecycle B (the passive closer) ended, in the order reports list them.
 OUTCOMES = ("clean", "reset", "timeout", "failed")
@@ -894,7 +894,7 @@ def explore(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
         value=0.1, min=0.0, max=0.5, step=0.01, description="loss p", continuous_update=False
     )
     msl = W.SelectionSlider(
-        options=MSL_CHOICES, value=30.0, description="MSL", continuous_update=False
+        options=MSL_CHOICES, value=DEFAULT_MSL, description="MSL", continuous_update=False
     )
     rate = W.SelectionSlider(
         options=[(f"{r:,}/s", r) for r in RATE_CHOICES],

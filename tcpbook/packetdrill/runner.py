@@ -18,22 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..endpoint import (
-    SEQ_MOD,
-    AppError,
-    CancelTimer,
-    Change,
-    Config,
-    Endpoint,
-    Received,
-    Segment,
-    Send,
-    StartTimer,
-    TimerName,
-)
+from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment
 from ..errors import IllegalCall, TcpbookError
+from ..host import Host
+from ..kernel import Kernel
 from ..states import SYNCHRONIZED, State
-from ..trace import ErrorRecord, TimerRecord, Trace, TransitionRecord
+from ..trace import Trace
 from .parser import (
     USEC,
     Command,
@@ -53,7 +43,7 @@ from .parser import (
 S = State
 
 DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
-LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.sim.ISN_A); scripts see it as 0
+LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.settings.ISN_A); scripts see it as 0
 LINUX_MIN_RTO = 0.2  # Linux TCP_RTO_MIN, 200 ms (include/net/tcp.h)
 LINUX_FIN_TIMEOUT = 60.0  # Linux net.ipv4.tcp_fin_timeout default
 LINUX_DELACK = 0.04  # Linux TCP_DELACK_MIN, 40 ms
@@ -243,7 +233,7 @@ class _Stop(Exception):
 
 
 @dataclass
-class _Queued:
+class Queued:
     at: int
     offset: int  # the local ISN packetdrill's numbers are relative to (0 before our first SYN)
     segment: Segment
@@ -269,6 +259,66 @@ def _seconds(us: int) -> str:
     return f"{us / USEC:.6f}".rstrip("0").rstrip(".") + " s" if us else "0 s"
 
 
+class ScriptHost(Host):
+    """The endpoint under test: its segments go to the script's checks, its socket stays.
+
+    The script's socket outlives the connection (reads and errors still answer after CLOSED),
+    so the TCB is not released; every segment either way is recorded as delivered at once.
+    """
+
+    release_closed = False
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__(
+            "A", runner.kernel, runner.trace, isn=runner.local_isn, config=runner.config
+        )
+        self.runner = runner
+        self.reset_in_close_wait = False
+
+    def record(self, seg: Segment, src: Literal["A", "B"]) -> None:
+        t = self.kernel.seconds(self.kernel.now)
+        rec = self.trace.add_segment(seg, src, 1, t)
+        rec.fate, rec.arrived = "delivered", t
+        if src == "A" or (self.tcb is not None and self.tcb.state is not S.CLOSED):
+            rec.delivered_to = 1
+
+    def drain(self) -> None:
+        tcb = self.tcb
+        assert tcb is not None
+        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
+        self.reset_in_close_wait = any(
+            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST"
+            for i in tcb.out
+        )
+        super().drain()
+
+    def send(self, segment: Segment) -> None:
+        runner = self.runner
+        if segment.syn:
+            # packetdrill learns the local ISN from each SYN it sees (a new one after a RST
+            # sent SYN_RECEIVED back to LISTEN)
+            runner.syn_sent = True
+            runner.isn = segment.seq
+        self.record(segment, "A")
+        runner.outq.append(Queued(runner.now, runner.isn if runner.syn_sent else 0, segment))
+
+    def changed(self, change: Change) -> None:
+        if change.cause.startswith("rcv FIN"):
+            self.runner.eof = True
+        if change.dst is S.ESTABLISHED:
+            self.runner.established_once = True
+
+    def app_error(self, error: str) -> str:
+        if error == "ECONNRESET" and self.reset_in_close_wait:
+            error = "EPIPE"
+        self.runner.sk_err = error
+        return error
+
+    def received(self, length: int) -> None:
+        if length == 0:
+            self.runner.eof = True
+
+
 class Runner:
     """One run of one script (use :func:`run_script`)."""
 
@@ -278,12 +328,13 @@ class Runner:
         self.config = config
         self.local_isn = local_isn % SEQ_MOD
         self.tolerance = DEFAULT_TOLERANCE_US
-        self.now = 0
+        self.kernel = Kernel(per_second=USEC)  # the clock, in integer microseconds
+        self.trace = Trace(f"packetdrill {name}", {})
+        self.host = ScriptHost(self)
         self.base = 0  # where relative times count from
         self.stmt_base = 0  # the base the current statement's relative times counted from
         self.sent: set[str] = set()  # every segment sent so far, in packetdrill notation
         self.last_script_time = 0
-        self.ep: Endpoint | None = None
         self.fds: dict[int, str] = {}  # fd -> "sock" | "listener" | "conn"
         self.nonblocking: set[int] = set()
         self.socket_made = False
@@ -296,103 +347,63 @@ class Runner:
         self.sk_err: str | None = None
         self.eof = False
         self.shut_rd = False
-        self.timers: dict[str, tuple[int, int]] = {}
-        self.timer_seq = 0
-        self.outq: deque[_Queued] = deque()
+        self.outq: deque[Queued] = deque()
         self.pending: _Pending | None = None
         self.results = [LineResult(s.line, s.text) for s in script.statements]
         self.mismatch: Mismatch | None = None
         self.problem = ""
         self.notes: list[str] = []
-        self.trace = Trace(f"packetdrill {name}", {})
 
     # -- the endpoint and its outputs ------------------------------------------------------
 
+    @property
+    def now(self) -> int:
+        """The clock, in microseconds."""
+        return int(self.kernel.now)
+
+    @now.setter
+    def now(self, t: int) -> None:
+        self.kernel.now = t
+
+    @property
+    def ep(self) -> Endpoint | None:
+        """The endpoint under test (None until the script makes its socket)."""
+        return self.host.tcb
+
+    @property
+    def timers(self) -> dict[str, tuple[int, int]]:
+        """The running timers: name -> (deadline in microseconds, order started)."""
+        return {name: (int(ev.time), ev.seq) for name, ev in self.host.pending.items()}
+
     def endpoint(self) -> Endpoint:
-        if self.ep is None:
-            self.ep = Endpoint(self.local_isn, self.config)
-        return self.ep
+        if self.host.tcb is None:
+            self.host.isn = self.local_isn
+            self.host.attach(self.host.new_endpoint())
+        tcb = self.host.tcb
+        assert tcb is not None
+        return tcb
 
     def _offset(self) -> int:
         return self.isn if self.syn_sent else 0
 
     def _drain(self) -> None:
-        ep = self.endpoint()
-        t = self.now / USEC
-        items = ep.drain()
-        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
-        reset_in_close_wait = any(
-            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST" for i in items
-        )
-        for item in items:
-            if isinstance(item, Send):
-                seg = item.segment
-                if seg.syn:
-                    # packetdrill learns the local ISN from each SYN it sees (a new one after
-                    # a RST sent SYN_RECEIVED back to LISTEN)
-                    self.syn_sent = True
-                    self.isn = seg.seq
-                self._record(seg, "A", t)
-                self.outq.append(_Queued(self.now, self._offset(), seg))
-            elif isinstance(item, Change):
-                if item.cause.startswith("rcv FIN"):
-                    self.eof = True
-                self.trace.transitions.append(
-                    TransitionRecord(t, "A", 1, item.src.value, item.dst.value, item.cause)
-                )
-                if item.dst is S.ESTABLISHED:
-                    self.established_once = True
-            elif isinstance(item, StartTimer):
-                self.timer_seq += 1
-                deadline = self.now + round(item.delay * USEC)
-                self.timers[item.timer] = (deadline, self.timer_seq)
-                self.trace.timers.append(TimerRecord(t, "A", item.timer, "start", deadline / USEC))
-            elif isinstance(item, CancelTimer):
-                self.timers.pop(item.timer, None)
-                self.trace.timers.append(TimerRecord(t, "A", item.timer, "cancel", None))
-            elif isinstance(item, AppError):
-                error = item.error
-                if error == "ECONNRESET" and reset_in_close_wait:
-                    error = "EPIPE"
-                self.sk_err = error
-                self.trace.errors.append(ErrorRecord(t, "A", error))
-            elif isinstance(item, Received) and item.length == 0:
-                self.eof = True
+        self.endpoint()
+        self.host.drain()
         self._check_pending()
 
-    def _record(self, seg: Segment, src: Literal["A", "B"], t: float) -> None:
-        rec = self.trace.add_segment(seg, src, 1, t)
-        rec.fate, rec.arrived = "delivered", t
-        if src == "A" or (self.ep is not None and self.ep.state is not S.CLOSED):
-            rec.delivered_to = 1
-
     # -- the clock -------------------------------------------------------------------------
-
-    def _next_timer(self) -> tuple[int, int, str] | None:
-        if not self.timers:
-            return None
-        name, (deadline, seq) = min(self.timers.items(), key=lambda kv: kv[1])
-        return deadline, seq, name
-
-    def _fire(self, name: str, deadline: int) -> None:
-        self.now = max(self.now, deadline)
-        del self.timers[name]
-        self.trace.timers.append(TimerRecord(self.now / USEC, "A", name, "fire", self.now / USEC))
-        timer: TimerName = name  # type: ignore[assignment]
-        self.endpoint().timer_fired(timer)
-        self._drain()
 
     def _advance(self, t: int, *, inclusive: bool = True, until_packet: bool = False) -> None:
         """Let time pass up to ``t``, firing the endpoint's timers that fall due on the way
         (with ``inclusive``, also those due at exactly ``t``)."""
         while not (until_packet and self.outq):
-            nxt = self._next_timer()
+            nxt = self.kernel.peek()
             limit = self._pending_deadline()
-            if nxt is not None and (nxt[0] < t or (inclusive and nxt[0] <= t)):
-                if limit is not None and limit < nxt[0]:
+            if nxt is not None and (nxt < t or (inclusive and nxt <= t)):
+                if limit is not None and limit < nxt:
                     self.now = max(self.now, limit)
                     self._pending_expired()
-                self._fire(nxt[2], nxt[0])
+                self.kernel.step()  # a timer of the endpoint fires
                 continue
             break
         if until_packet and self.outq:
@@ -607,13 +618,13 @@ class Runner:
         if "ACK" in pkt.flags:
             ack = ((pkt.ack or 0) + self._offset()) % SEQ_MOD
         seg = Segment(pkt.flags, pkt.seq, ack, pkt.length)
-        self._record(seg, "B", self.now / USEC)
+        self.host.record(seg, "B")
         ep.receive(seg)
         self._drain()
         result.outcome = "pass"
         result.detail = "injected"
 
-    def _notation(self, q: _Queued) -> str:
+    def _notation(self, q: Queued) -> str:
         seg = q.segment
         return segment_notation(False, seg.flags, (seg.seq - q.offset) % SEQ_MOD, seg.len, seg.ack)
 
