@@ -113,6 +113,8 @@ class Outcome:
 class DriveHost(Host):
     """A host whose segments wait in the driver's network and whose every output is logged."""
 
+    notify_timers = True
+
     def __init__(self, driver: Driver, name: Side, isn: int, settings: Settings) -> None:
         config = endpoint_config(settings, auto_read=driver.auto_read)
         super().__init__(name, driver.kernel, driver.raw_trace, isn=isn, config=config)

@@ -61,6 +61,10 @@ class Host:
     #: Release the TCB when it reaches CLOSED. The packetdrill runner keeps it: the script's
     #: socket still exists (and still answers reads and errors) after the connection ends.
     release_closed = True
+    #: Record timer starts, fires and cancels in the trace (bulk Monte Carlo runs do without).
+    record_timers = True
+    #: Call :meth:`timer_started` (a client that reports each timer sets this).
+    notify_timers = False
 
     def __init__(
         self, name: Side, kernel: Kernel, trace: Trace, *, isn: int, config: Config
@@ -144,7 +148,8 @@ class Host:
             return
         self.kernel.cancel(event)  # when a client fires it before its time (the reader's move)
         now = self.kernel.seconds(self.kernel.now)
-        self.trace.timers.append(TimerRecord(now, self.name, name, "fire", now))
+        if self.record_timers:
+            self.trace.timers.append(TimerRecord(now, self.name, name, "fire", now))
         timer: TimerName = name  # type: ignore[assignment]
         tcb.timer_fired(timer)
         self.drain()
@@ -153,61 +158,72 @@ class Host:
         kernel = self.kernel
         old = self.pending.get(name)
         if old is not None:
-            kernel.cancel(old)
-        event = kernel.schedule(TimerExpiry(self, name), at=kernel.after(delay))
-        self.pending[name] = event  # type: ignore[assignment]
-        deadline = kernel.seconds(event.time)
-        self.trace.timers.append(TimerRecord(now, self.name, name, "start", deadline))
-        self.timer_started(name, deadline)
+            old.cancelled = True  # Kernel.cancel, inlined: a restart is a hot path
+        event = TimerExpiry(self, name)
+        if kernel.per_second == 1:
+            kernel.schedule_at(now + delay, event)
+            deadline = event.time
+        else:
+            kernel.schedule_at(kernel.after(delay), event)
+            deadline = kernel.seconds(event.time)
+        self.pending[name] = event
+        if self.record_timers:
+            self.trace.timers.append(TimerRecord(now, self.name, name, "start", deadline))
+        if self.notify_timers:
+            self.timer_started(name, deadline)
 
     def _cancel(self, name: str, now: float) -> None:
         event = self.pending.pop(name, None)
         if event is not None:
-            self.kernel.cancel(event)
-        self.trace.timers.append(TimerRecord(now, self.name, name, "cancel", None))
+            event.cancelled = True  # Kernel.cancel, inlined: this runs for most segments
+        if self.record_timers:
+            self.trace.timers.append(TimerRecord(now, self.name, name, "cancel", None))
 
     # -- the one loop ---------------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Act on everything the endpoint asked for since the last drain, in order."""
+        """Act on everything the endpoint asked for since the last drain, in order.
+
+        The endpoint's ``out`` list is the sink it appends to; the host reads it in place and
+        empties it (nothing the host does in between calls back into this endpoint).
+        """
         tcb = self.tcb
         assert tcb is not None
-        items: list[Output] = tcb.drain()
+        items: list[Output] = tcb.out
         if items:
-            self._act(items)
+            trace = self.trace
+            name = self.name
+            kernel = self.kernel
+            now = kernel.now if kernel.per_second == 1 else kernel.seconds(kernel.now)
+            conn = self.conn
+            # Dispatch on the exact output type (these NamedTuples are never subclassed);
+            # `_value_` reads the state name without Enum's slower `.value` descriptor.
+            for item in items:
+                kind = type(item)
+                if kind is Send:
+                    self.send(item.segment)  # type: ignore[union-attr]
+                elif kind is Change:
+                    change: Change = item  # type: ignore[assignment]
+                    trace.transitions.append(
+                        TransitionRecord(
+                            now, name, conn, change.src._value_, change.dst._value_, change.cause
+                        )
+                    )
+                    self.changed(change)
+                elif kind is StartTimer:
+                    self._start(item.timer, item.delay, now)  # type: ignore[union-attr]
+                elif kind is CancelTimer:
+                    self._cancel(item.timer, now)  # type: ignore[union-attr]
+                elif kind is AppError:
+                    error = self.app_error(item.error)  # type: ignore[union-attr]
+                    trace.errors.append(ErrorRecord(now, name, error))
+                elif kind is Received:
+                    self.received(item.length)  # type: ignore[union-attr]
+            items.clear()
         if tcb.state is _CLOSED and self.tcb is tcb and self.release_closed:
             self.tcb = None
             self.stop_timers()
             self.released()
-
-    def _act(self, items: list[Output]) -> None:
-        trace = self.trace
-        name = self.name
-        now = self.kernel.seconds(self.kernel.now)
-        conn = self.conn
-        # Dispatch on the exact output type (these NamedTuples are never subclassed); `_value_`
-        # reads the state name without Enum's slower `.value` descriptor. Both are hot paths.
-        for item in items:
-            kind = type(item)
-            if kind is Send:
-                self.send(item.segment)  # type: ignore[union-attr]
-            elif kind is Change:
-                change: Change = item  # type: ignore[assignment]
-                trace.transitions.append(
-                    TransitionRecord(
-                        now, name, conn, change.src._value_, change.dst._value_, change.cause
-                    )
-                )
-                self.changed(change)
-            elif kind is StartTimer:
-                self._start(item.timer, item.delay, now)  # type: ignore[union-attr]
-            elif kind is CancelTimer:
-                self._cancel(item.timer, now)  # type: ignore[union-attr]
-            elif kind is AppError:
-                error = self.app_error(item.error)  # type: ignore[union-attr]
-                trace.errors.append(ErrorRecord(now, name, error))
-            elif kind is Received:
-                self.received(item.length)  # type: ignore[union-attr]
 
 
 __all__ = ["Host", "TimerExpiry"]

@@ -13,7 +13,7 @@ packetdrill runner's microseconds); :meth:`Kernel.after` and :meth:`Kernel.secon
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop, heappush
 
 from .errors import TcpbookError
 
@@ -47,9 +47,9 @@ class Kernel:
     # -- time ---------------------------------------------------------------------------------
 
     def after(self, seconds: float) -> float:
-        """The kernel time ``seconds`` from now."""
+        """The kernel time ``seconds`` from now (before rounding)."""
         if self.per_second == 1:
-            return round(self.now + seconds, 9)
+            return self.now + seconds
         return self.now + round(seconds * self.per_second)
 
     def seconds(self, t: float) -> float:
@@ -70,15 +70,24 @@ class Kernel:
         self, event: Event, *, delay: float | None = None, at: float | None = None
     ) -> Event:
         """Schedule ``event`` ``delay`` seconds from now or at kernel time ``at``."""
-        if (delay is None) == (at is None):
+        if delay is not None and at is None:
+            return self.schedule_at(self.after(delay), event)
+        if at is None or delay is not None:
             raise TypeError("schedule takes exactly one of delay= and at=")
-        t = self.after(delay) if delay is not None else at
-        assert t is not None
+        return self.schedule_at(at, event)
+
+    def schedule_at(self, t: float, event: Event) -> Event:
+        """Schedule ``event`` at kernel time ``t``: the one place that pushes onto the heap.
+
+        Seconds are rounded to 9 decimal places here, so every time in a run is rounded alike.
+        """
         if self.per_second == 1:
             t = round(t, 9)
         self._seq = seq = self._seq + 1
-        event.time, event.seq, event.cancelled = t, seq, False
-        heapq.heappush(self._heap, (t, seq, event))
+        event.time = t
+        event.seq = seq
+        event.cancelled = False
+        heappush(self._heap, (t, seq, event))
         return event
 
     def cancel(self, event: Event) -> None:
@@ -89,14 +98,14 @@ class Kernel:
         """When the next event happens, or None when there is none."""
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            heappop(heap)
         return heap[0][0] if heap else None
 
     def step(self) -> Event:
         """Make the next event happen (the clock moves to its time) and return it."""
         if self.peek() is None:
             raise TcpbookError("no event left to happen")
-        t, _, event = heapq.heappop(self._heap)
+        t, _, event = heappop(self._heap)
         if t > self.now:
             self.now = t
         self.events += 1
@@ -109,21 +118,20 @@ class Kernel:
         ``limit`` guards against a run that never settles: more events than that is an error.
         """
         heap = self._heap
-        pop = heapq.heappop
+        stop = float("inf") if until is None else until
+        most = self.events + limit if limit is not None else float("inf")
         events = self.events
         try:
             while heap:
-                t, _, event = heap[0]
-                if until is not None and t > until:
+                if heap[0][0] > stop:
                     break
-                pop(heap)
+                t, _, event = heappop(heap)
                 if event.cancelled:
                     continue  # not an event, and no reason to move the clock
                 self.now = t
                 events += 1
-                if limit is not None and events > limit:
+                if events > most:
                     raise TcpbookError(f"simulation did not settle within {limit} events")
-                self.events = events
                 event.happen()
         finally:
             self.events = events

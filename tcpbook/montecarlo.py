@@ -26,17 +26,18 @@ import os
 import random
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import simulate
 from .endpoint import INITIAL_RTO, MAX_RTO, ORPHAN_RETRIES
 from .errors import TcpbookError
+from .scenarios import Scenario
 from .scenarios import get as get_scenario
-from .settings import DEFAULT_MSL
-from .trace import Trace
+from .settings import DEFAULT_MSL, Settings
+from .sim import DelayRule, DropRule, Simulator
+from .trace import SegmentRecord, Trace
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,7 +55,6 @@ OUTCOME_TEXT = {
     "failed": "no complete close (e.g. the handshake never finished)",
 }
 
-FIRST_DRAWS = 16  # loss draws made up front: a loss-free close sends 11 segments
 SERIAL_BELOW = 4000  # fewer lifecycles than this run in-process: a pool costs more to start
 MIN_CHUNK = 250  # lifecycles per task: large enough that scheduling overhead stays small ...
 MAX_CHUNK = 10_000  # ... small enough that the progress bar moves and workers stay balanced
@@ -171,60 +171,95 @@ def lifecycle(
 ) -> Trace:
     """The trace of lifecycle ``index`` of a Monte Carlo run: look at any single run in detail."""
     _check(p=p, msl=msl, seed=seed, jitter=jitter)
-    return _simulate_one(scenario, _defaults(scenario, msl), p, msl, seed, jitter, index)
+    script, settings = _prepare(scenario, msl)
+    return _simulate_one(script, settings, p, seed, jitter, index, record_timers=True)
 
 
-def _defaults(scenario: str, msl: float) -> dict[int, float]:
+def _prepare(scenario: str, msl: float) -> tuple[Scenario, Settings]:
+    """The script and the settings every lifecycle of a run shares (resolved once).
+
+    ``drop=()``: the losses are Monte Carlo's own draws, never the scenario's built-in rule.
+    """
     script = get_scenario(scenario)
-    return dict(script.defaults(float(msl)).get("delay", {})) if script.defaults else {}
+    return script, Settings(msl=msl, drop=()).for_scenario(script)
+
+
+class Draws:
+    """Values drawn from ``rng``, one per segment number, as the segments are sent.
+
+    The draw for segment ``i`` is the ``i``-th value of the stream whatever order segments
+    are asked about in (a network duplicate numbered next, say), so a lifecycle's losses and
+    jitter depend on ``(seed, index)`` alone.
+    """
+
+    __slots__ = ("draw", "values")
+
+    def __init__(self, rng: random.Random) -> None:
+        self.draw = rng.random
+        self.values: list[float] = []
+
+    def __call__(self, number: int) -> float:
+        values = self.values
+        while len(values) < number:
+            values.append(self.draw())
+        return values[number - 1]
 
 
 def _simulate_one(
-    scenario: str,
-    base_delay: Mapping[int, float],
+    script: Scenario,
+    settings: Settings,
     p: float,
-    msl: float,
     seed: int,
     jitter: float,
     index: int,
+    *,
+    record_timers: bool = False,
 ) -> Trace:
-    """Lose each segment with probability ``p``, decided from (seed, index) alone.
+    """Lose each segment with probability ``p`` and delay it by up to ``jitter`` seconds.
 
-    The simulator takes the segments to lose as numbers in send order, so the decisions for
-    segments 1..K are drawn first; if the run turns out to send more than K segments, more
-    decisions are drawn from the same stream and the run is repeated, which gives exactly the
-    result of deciding every segment as it is sent.
+    Both are decided as each segment is sent, by the simulator's drop and delay hooks, from
+    two random streams seeded by (seed, index) alone. :func:`summarize` needs no timer
+    records, so bulk runs leave them out unless ``record_timers``.
     """
     key = (seed << 64) | index
-    loss = random.Random(key << 1) if p > 0 else None
-    lag = random.Random((key << 1) | 1) if jitter > 0 else None
-    draws: list[float] = []
-    jitters: list[float] = []
-    k = FIRST_DRAWS
-    while True:
-        if loss is not None:
-            draws.extend(loss.random() for _ in range(k - len(draws)))
-        if lag is not None:
-            jitters.extend(lag.random() * jitter for _ in range(k - len(jitters)))
-        drop = [i for i, u in enumerate(draws, 1) if u < p]
-        delay: dict[int, float] | None = None
-        if lag is not None:
-            delay = dict(base_delay)
-            for i, extra in enumerate(jitters, 1):
-                delay[i] = delay.get(i, 0.0) + extra
-        trace = simulate(scenario, msl=msl, drop=drop, delay=delay)
-        if len(trace.segments) <= k or (p == 0 and lag is None):
-            return trace
-        k *= 4
+    drop_rule: DropRule | None = None
+    delay_rule: DelayRule | None = None
+    if p > 0:
+        loss = Draws(random.Random(key << 1))
+
+        def drop_rule(rec: SegmentRecord, sim: Simulator) -> bool:
+            return loss(rec.id) < p
+
+    if jitter > 0:
+        lag = Draws(random.Random((key << 1) | 1))
+
+        def delay_rule(rec: SegmentRecord) -> float:
+            return lag(rec.id) * jitter
+
+    sim = Simulator(
+        script, settings, drop_rule=drop_rule, delay_rule=delay_rule, record_timers=record_timers
+    )
+    trace = sim.run()
+    # Record what the draws decided, so that the trace says how to replay it with simulate().
+    if drop_rule is not None:
+        trace.params["drop"] = [s.id for s in trace.segments if s.fate == "dropped"]
+    if delay_rule is not None:
+        base = settings.delay or {}
+        trace.params["delay"] = {
+            str(s.id): base.get(s.id, 0.0) + delay_rule(s)
+            for s in trace.segments
+            if s.duplicate_of is None
+        }
+    return trace
 
 
 def _run_chunk(
     scenario: str, p: float, msl: float, seed: int, jitter: float, start: int, stop: int
 ) -> list[Lifecycle]:
     """One task for a worker: lifecycles ``start`` to ``stop - 1`` (top level, so it pickles)."""
-    base = _defaults(scenario, msl)
+    script, settings = _prepare(scenario, msl)
     return [
-        summarize(_simulate_one(scenario, base, p, msl, seed, jitter, i), i)
+        summarize(_simulate_one(script, settings, p, seed, jitter, i), i)
         for i in range(start, stop)
     ]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from copy import copy
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -167,9 +168,10 @@ class Settings:
     isn_b: int = setting(ISN_B, _isn)
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = f.metadata["check"](f.name, getattr(self, f.name))
-            object.__setattr__(self, f.name, value)
+        for name, default, check, _ in _FIELDS or _fields():
+            value = getattr(self, name)
+            if value is not default:  # a default is valid as it stands (and this runs per run)
+                object.__setattr__(self, name, check(name, value))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -201,15 +203,36 @@ class Settings:
         if self.delay is not None and self.duplicate is not None:
             return self
         own = scenario.defaults(self.msl) if scenario.defaults else {}
-        return replace(
-            self,
-            delay=dict(own.get("delay", {})) if self.delay is None else self.delay,
-            duplicate=dict(own.get("duplicate", {})) if self.duplicate is None else self.duplicate,
-        )
+        resolved = copy(self)  # the scenario's own values are valid: no need to check again
+        if self.delay is None:
+            object.__setattr__(resolved, "delay", dict(own.get("delay", {})))
+        if self.duplicate is None:
+            object.__setattr__(resolved, "duplicate", dict(own.get("duplicate", {})))
+        return resolved
 
     def to_dict(self) -> dict[str, Any]:
         """As a trace records them (its ``params``), in field order."""
-        return {f.name: f.metadata["record"](getattr(self, f.name)) for f in fields(self)}
+        recorded = self.__dict__.get("_recorded")
+        if recorded is None:  # settings are frozen: work it out once, hand out copies
+            recorded = {
+                name: record(getattr(self, name)) for name, _, _, record in _FIELDS or _fields()
+            }
+            object.__setattr__(self, "_recorded", recorded)
+        return {
+            key: value.copy() if isinstance(value, dict | list) else value
+            for key, value in recorded.items()
+        }
+
+
+#: (name, default, check, record) for every field of Settings, in order: read once.
+_FIELDS: list[tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any]]] = []
+
+
+def _fields() -> list[tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any]]]:
+    _FIELDS[:] = [
+        (f.name, f.default, f.metadata["check"], f.metadata["record"]) for f in fields(Settings)
+    ]
+    return _FIELDS
 
 
 def endpoint_config(settings: Settings, **overrides: Any) -> Config:

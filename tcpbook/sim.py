@@ -60,7 +60,21 @@ class Arrival(Event):
         self.segment = segment
 
     def happen(self) -> None:
-        self.sim.arrive(self.rec, self.segment)
+        rec = self.rec
+        rec.fate = "delivered"
+        rec.arrived = self.time
+        host = self.sim.hosts[rec.dst]
+        if host.vanished:
+            return
+        tcb = host.tcb
+        if tcb is None:
+            reply = reset_for(self.segment)  # RFC 9293 3.10.7.1: no connection here
+            if reply is not None:
+                host.send(reply, rec.conn)
+            return
+        rec.delivered_to = host.conn
+        tcb.receive(self.segment)
+        host.drain()
 
 
 class Expiry(Event):
@@ -82,11 +96,31 @@ class SimHost(Host):
         super().__init__(name, sim.kernel, sim.trace, isn=isn, config=config)
         self.sim = sim
 
-    def send(self, segment: Segment) -> None:
-        self.sim.transmit(self, segment, self.conn)
+    def send(self, segment: Segment, conn: int | None = None) -> None:
+        """Put a segment on the wire (for connection ``conn``, this one's by default)."""
+        sim = self.sim
+        rec = sim.trace.add_segment(
+            segment, self.name, self.conn if conn is None else conn, sim.kernel.now
+        )
+        number = rec.id
+        extra = sim.delay.get(number, 0.0)
+        if sim.delay_rule is not None:
+            extra += sim.delay_rule(rec)
+        flight = sim.latency + extra
+        lag = sim.duplicate.get(number)
+        if lag is None:
+            sim.launch(rec, segment, flight)
+            return
+        # the network's copy: the same segment, numbered next (made before rec's fate is set)
+        copy = replace(rec, id=number + 1, duplicate_of=number)
+        delivered = sim.launch(rec, segment, flight)
+        sim.trace.segments.append(copy)
+        base = flight if delivered else sim.latency
+        sim.launch(copy, segment, base + (lag or DUPLICATE_LAG))
 
     def changed(self, change: Change) -> None:
-        self.sim.trigger(self.name, change.dst)
+        if (self.name, change.dst) in self.sim.waiting:
+            self.sim.trigger(self.name, change.dst)
 
 
 class Simulator:
@@ -95,6 +129,8 @@ class Simulator:
     ``drop_rule`` and ``delay_rule`` are hooks for the network: the first decides, as each
     segment is sent, whether it is lost (it replaces the scenario's own rule and ``drop``); the
     second adds seconds to its flight. Monte Carlo draws its random losses and jitter there.
+    ``record_timers=False`` leaves timer starts, fires and cancels out of the trace (bulk runs
+    that only count outcomes do without them).
     """
 
     def __init__(
@@ -104,6 +140,7 @@ class Simulator:
         *,
         drop_rule: DropRule | None = None,
         delay_rule: DelayRule | None = None,
+        record_timers: bool = True,
     ) -> None:
         settings = settings.for_scenario(scenario)
         self.scenario = scenario
@@ -118,19 +155,24 @@ class Simulator:
         self.drop_rule: DropRule | None = drop_rule
         self.delay_rule = delay_rule
         self.delay = settings.delay or {}
+        self.latency = settings.latency
+        self.msl = settings.msl
         self.duplicate = settings.duplicate or {}
         config = endpoint_config(settings)
         self.hosts: dict[str, SimHost] = {
             "A": SimHost(self, "A", settings.isn_a, _with(config, scenario.config.get("A"))),
             "B": SimHost(self, "B", settings.isn_b, _with(config, scenario.config.get("B"))),
         }
+        if not record_timers:
+            for host in self.hosts.values():
+                host.record_timers = False
         self._fired: set[int] = set()
         # Steps waiting for (endpoint, state), in script order: trigger runs on every state
         # change, so it looks them up instead of scanning the whole script each time.
-        self._waiting: dict[tuple[str, State], list[int]] = {}
+        self.waiting: dict[tuple[str, State], list[int]] = {}
         for index, step in enumerate(scenario.steps):
             if step.on is not None:
-                self._waiting.setdefault((step.endpoint, step.on), []).append(index)
+                self.waiting.setdefault((step.endpoint, step.on), []).append(index)
 
     @property
     def now(self) -> float:
@@ -140,7 +182,7 @@ class Simulator:
         kernel = self.kernel
         for step in self.scenario.steps:
             if step.at is not None:
-                kernel.schedule(Call(self, step), at=step.at)
+                kernel.schedule_at(step.at, Call(self, step))
         until = self.settings.until
         kernel.run(until, limit=MAX_EVENTS)
         self.trace.end = until if until is not None else kernel.now
@@ -152,59 +194,26 @@ class Simulator:
 
     # -- the network -------------------------------------------------------------------------
 
-    def transmit(self, src: Host, seg: Segment, conn: int) -> None:
-        """Put a segment on the wire from ``src`` and decide its fate."""
-        rec = self.trace.add_segment(seg, src.name, conn, self.kernel.now)
-        lag = self.duplicate.get(rec.id)
-        # the network's copy: the same segment, numbered next (made before rec's fate is set)
-        copy = None if lag is None else replace(rec, id=rec.id + 1, duplicate_of=rec.id)
-        latency = self.settings.latency
-        flight = latency + self.delay.get(rec.id, 0.0)
-        if self.delay_rule is not None:
-            flight += self.delay_rule(rec)
-        delivered = self._launch(rec, seg, flight)
-        if copy is not None:
-            self.trace.segments.append(copy)
-            base = flight if delivered else latency
-            self._launch(copy, seg, base + (lag or DUPLICATE_LAG))
-
-    def _launch(self, rec: SegmentRecord, seg: Segment, flight: float) -> bool:
+    def launch(self, rec: SegmentRecord, seg: Segment, flight: float) -> bool:
         """Schedule arrival ``flight`` seconds from now, or expiry if that exceeds MSL."""
         if rec.id in self.drop_ids or (self.drop_rule is not None and self.drop_rule(rec, self)):
             rec.fate = "dropped"
             return False
-        msl = self.settings.msl
-        if flight > msl:
-            self.kernel.schedule(Expiry(rec), at=rec.sent + msl)
+        if flight > self.msl:
+            self.kernel.schedule_at(rec.sent + self.msl, Expiry(rec))
         else:
-            self.kernel.schedule(Arrival(self, rec, seg), at=rec.sent + flight)
+            self.kernel.schedule_at(rec.sent + flight, Arrival(self, rec, seg))
         return True
-
-    def arrive(self, rec: SegmentRecord, seg: Segment) -> None:
-        rec.fate = "delivered"
-        rec.arrived = self.kernel.now
-        host = self.hosts[rec.dst]
-        if host.vanished:
-            return
-        tcb = host.tcb
-        if tcb is None:
-            reply = reset_for(seg)  # RFC 9293 3.10.7.1: no connection here
-            if reply is not None:
-                self.transmit(host, reply, rec.conn)
-            return
-        rec.delivered_to = host.conn
-        tcb.receive(seg)
-        host.drain()
 
     # -- the applications ----------------------------------------------------------------------
 
     def trigger(self, endpoint: str, state: State) -> None:
         """``endpoint`` entered ``state``: schedule the steps that wait for it."""
-        for index in self._waiting.get((endpoint, state), ()):
+        for index in self.waiting.get((endpoint, state), ()):
             if index not in self._fired:
                 self._fired.add(index)
                 step = self.scenario.steps[index]
-                self.kernel.schedule(Call(self, step), at=self.kernel.now + step.after)
+                self.kernel.schedule_at(self.kernel.now + step.after, Call(self, step))
 
     def run_step(self, step: Step) -> None:
         host = self.hosts[step.endpoint]
