@@ -10,9 +10,28 @@ Reproducibility: lifecycle ``i`` draws its randomness from ``(seed, i)`` alone, 
 are the same whether the runs happen in one process, in a process pool, or on a cluster, and
 however they are chunked.
 
-Scale: ``run`` takes any :class:`concurrent.futures.Executor` (only ``submit`` is used). A reader
-who outgrows one machine can pass a Dask executor (``distributed.Client(...).get_executor()``)
-or any other object with the same interface, unchanged; the workers only need tcpbook installed.
+Scale: ``run`` takes any :class:`concurrent.futures.Executor` (only ``submit`` is used), so a
+reader who outgrows one machine passes a cluster's executor and changes nothing else; the
+workers only need tcpbook installed. With Dask (``pip install "dask[distributed]"``)::
+
+    from distributed import Client, LocalCluster      # or Client("tcp://scheduler:8786")
+    with LocalCluster(n_workers=2) as cluster, Client(cluster) as client:
+        results = run(n=1_000_000, p=0.05, executor=client.get_executor())
+
+With Ray (``pip install "ray[default]"``) a few lines make the executor: a remote call's
+``ObjectRef.future()`` is a :class:`concurrent.futures.Future`, and ``submit`` is all ``run``
+uses::
+
+    import ray
+
+    class RayPool:
+        def submit(self, fn, *args):
+            return ray.remote(fn).remote(*args).future()
+
+    ray.init()                                         # or ray.init(address="auto")
+    results = run(n=1_000_000, p=0.05, executor=RayPool())
+
+Either way the results are the ones a serial run gives, lifecycle for lifecycle.
 
 The measures are defined for scenarios in which A closes first and B second (``close``,
 ``fin-ack``, ``half-close``, ...): A is the active closer that holds TIME_WAIT, B the passive one.
