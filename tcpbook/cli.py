@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import simulate
+from .endpoint import INITIAL_RTO, SYN_RETRIES
 from .errors import TcpbookError
 from .scenarios import SCENARIOS
-from .settings import SettingError, Settings
+from .settings import LATENCY, SettingError, Settings
 from .states import table
 
 EXIT_USAGE = 2
@@ -73,74 +74,54 @@ def _segment_seconds(text: str) -> tuple[int, float]:
     return n, s
 
 
+#: How each kind of option reads its value: (type, metavar, extra argparse keywords).
+_KINDS: dict[str, tuple[Any, str | None, dict[str, Any]]] = {
+    "seconds": (_seconds, "SECONDS", {}),
+    "segments": (_segment, "N", {"nargs": "+", "action": "extend"}),
+    "segment seconds": (_segment_seconds, "N=SECONDS", {"nargs": "+", "action": "extend"}),
+    "count": (_count, "N", {}),
+}
+
+#: The run options: flag, kind ("switch" for on/off), help. Each sets the Settings field of
+#: the flag's name; the defaults are the settings' own (see tcpbook.settings).
+RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--msl", "seconds", "maximum segment lifetime, s"),
+    ("--drop", "segments", "lose the N-th segment sent in the run (from 1; retransmissions count)"),
+    ("--delay", "segment seconds", "add SECONDS to segment N's flight"),
+    ("--duplicate", "segment seconds", "the network delivers a copy of segment N SECONDS later"),
+    (
+        "--fin-timeout",
+        "seconds",
+        "end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
+    ),
+    ("--skip-time-wait", "switch", "leave TIME_WAIT at once (to see why it exists)"),
+    ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337)"),
+    ("--until", "seconds", "stop the run at this time"),
+    ("--latency", "seconds", f"one-way network delay (default {LATENCY:g})"),
+    (
+        "--rto",
+        "seconds",
+        f"initial retransmission timeout (default {INITIAL_RTO:g}, RFC 6298; Linux 0.2)",
+    ),
+    (
+        "--syn-retries",
+        "count",
+        f"SYN retransmissions before ETIMEDOUT (default {SYN_RETRIES}, Linux tcp_syn_retries)",
+    ),
+)
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """The options shared by ``run`` and ``draw`` (and any command that simulates)."""
     p.add_argument("scenario", help="scenario name (see `python -m tcpbook scenarios`)")
-    p.add_argument("--msl", type=_seconds, default=None, help="maximum segment lifetime, s")
-    p.add_argument(
-        "--drop",
-        type=_segment,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N",
-        help="lose the N-th segment sent in the run (from 1; retransmissions count)",
-    )
-    p.add_argument(
-        "--delay",
-        type=_segment_seconds,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N=SECONDS",
-        help="add SECONDS to segment N's flight",
-    )
-    p.add_argument(
-        "--duplicate",
-        type=_segment_seconds,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N=SECONDS",
-        help="the network delivers a copy of segment N SECONDS later",
-    )
-    p.add_argument(
-        "--fin-timeout",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
-    )
-    p.add_argument(
-        "--skip-time-wait",
-        action="store_true",
-        help="leave TIME_WAIT at once (to see why it exists)",
-    )
-    p.add_argument("--rfc1337", action="store_true", help="ignore RST in TIME_WAIT (RFC 1337)")
-    p.add_argument(
-        "--until", type=_seconds, default=None, metavar="SECONDS", help="stop the run at this time"
-    )
-    p.add_argument(
-        "--latency",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="one-way network delay (default 0.05)",
-    )
-    p.add_argument(
-        "--rto",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="initial retransmission timeout (default 1, RFC 6298; Linux 0.2)",
-    )
-    p.add_argument(
-        "--syn-retries",
-        type=_count,
-        default=None,
-        metavar="N",
-        help="SYN retransmissions before ETIMEDOUT (default 6, Linux tcp_syn_retries)",
-    )
+    for flag, kind, text in RUN_OPTIONS:
+        if kind == "switch":
+            p.add_argument(flag, action="store_true", help=text)
+            continue
+        kind_type, metavar, extra = _KINDS[kind]
+        if flag == "--msl":
+            metavar = None  # shown as MSL, as it always has been
+        p.add_argument(flag, type=kind_type, default=None, metavar=metavar, help=text, **extra)
 
 
 def simulate_from_args(args: argparse.Namespace) -> Any:
