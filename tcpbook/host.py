@@ -172,13 +172,6 @@ class Host:
         if self.notify_timers:
             self.timer_started(name, deadline)
 
-    def _cancel(self, name: str, now: float) -> None:
-        event = self.pending.pop(name, None)
-        if event is not None:
-            event.cancelled = True  # Kernel.cancel, inlined: this runs for most segments
-        if self.record_timers:
-            self.trace.timers.append(TimerRecord(now, self.name, name, "cancel", None))
-
     # -- the one loop ---------------------------------------------------------------------------
 
     def drain(self) -> None:
@@ -213,7 +206,13 @@ class Host:
                 elif kind is StartTimer:
                     self._start(item.timer, item.delay, now)  # type: ignore[union-attr]
                 elif kind is CancelTimer:
-                    self._cancel(item.timer, now)  # type: ignore[union-attr]
+                    event = self.pending.pop(item.timer, None)  # type: ignore[union-attr]
+                    if event is not None:
+                        event.cancelled = True  # Kernel.cancel, inlined: a hot path
+                    if self.record_timers:
+                        trace.timers.append(
+                            TimerRecord(now, name, item.timer, "cancel", None)  # type: ignore[union-attr]
+                        )
                 elif kind is AppError:
                     error = self.app_error(item.error)  # type: ignore[union-attr]
                     trace.errors.append(ErrorRecord(now, name, error))

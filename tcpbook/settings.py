@@ -187,6 +187,8 @@ class Settings:
                 f"unknown setting(s) {', '.join(unknown)}; the settings are: "
                 + ", ".join(cls.names())
             )
+        if base is None and not changes:
+            return _defaults()
         return replace(base, **changes) if base is not None else cls(**changes)
 
     def changed(self) -> dict[str, Any]:
@@ -202,12 +204,20 @@ class Settings:
         """These settings with the scenario's own delays and duplicates where none are given."""
         if self.delay is not None and self.duplicate is not None:
             return self
+        # Settings are frozen, so the answer is kept (one per scenario object) for the next run.
+        cache: dict[int, tuple[Scenario, Settings]] = self.__dict__.setdefault("_resolved", {})
+        hit = cache.get(id(scenario))
+        if hit is not None and hit[0] is scenario:
+            return hit[1]
         own = scenario.defaults(self.msl) if scenario.defaults else {}
         resolved = copy(self)  # the scenario's own values are valid: no need to check again
+        resolved.__dict__.pop("_recorded", None)
+        resolved.__dict__.pop("_resolved", None)
         if self.delay is None:
             object.__setattr__(resolved, "delay", dict(own.get("delay", {})))
         if self.duplicate is None:
             object.__setattr__(resolved, "duplicate", dict(own.get("duplicate", {})))
+        cache[id(scenario)] = (scenario, resolved)
         return resolved
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,10 +228,21 @@ class Settings:
                 name: record(getattr(self, name)) for name, _, _, record in _FIELDS or _fields()
             }
             object.__setattr__(self, "_recorded", recorded)
-        return {
-            key: value.copy() if isinstance(value, dict | list) else value
-            for key, value in recorded.items()
-        }
+        out = recorded.copy()
+        for key, value in recorded.items():
+            if type(value) is dict or type(value) is list:
+                out[key] = value.copy()  # a trace may change its own params, never these
+        return out
+
+
+_DEFAULTS: list[Settings] = []
+
+
+def _defaults() -> Settings:
+    """The default settings, made once (they are frozen)."""
+    if not _DEFAULTS:
+        _DEFAULTS.append(Settings())
+    return _DEFAULTS[0]
 
 
 #: (name, default, check, record) for every field of Settings, in order: read once.

@@ -158,7 +158,7 @@ class Simulator:
         self.latency = settings.latency
         self.msl = settings.msl
         self.duplicate = settings.duplicate or {}
-        config = endpoint_config(settings)
+        config = _shared_config(settings)
         self.hosts: dict[str, SimHost] = {
             "A": SimHost(self, "A", settings.isn_a, _with(config, scenario.config.get("A"))),
             "B": SimHost(self, "B", settings.isn_b, _with(config, scenario.config.get("B"))),
@@ -167,12 +167,7 @@ class Simulator:
             for host in self.hosts.values():
                 host.record_timers = False
         self._fired: set[int] = set()
-        # Steps waiting for (endpoint, state), in script order: trigger runs on every state
-        # change, so it looks them up instead of scanning the whole script each time.
-        self.waiting: dict[tuple[str, State], list[int]] = {}
-        for index, step in enumerate(scenario.steps):
-            if step.on is not None:
-                self.waiting.setdefault((step.endpoint, step.on), []).append(index)
+        self.waiting = _waiting(scenario)
 
     @property
     def now(self) -> float:
@@ -242,6 +237,40 @@ class Simulator:
             if call == "send" and tcb.state is State.CLOSED:
                 self.trace.errors.append(ErrorRecord(self.kernel.now, host.name, "EPIPE"))
         host.drain()
+
+
+_WAITING: dict[int, tuple[Scenario, dict[tuple[str, State], list[int]]]] = {}
+_CONFIGS: dict[int, tuple[Settings, Config]] = {}
+
+
+def _waiting(scenario: Scenario) -> dict[tuple[str, State], list[int]]:
+    """The steps waiting for each (endpoint, state), in script order (worked out once).
+
+    ``trigger`` runs on every state change, so it looks them up instead of scanning the script.
+    """
+    hit = _WAITING.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        return hit[1]
+    waiting: dict[tuple[str, State], list[int]] = {}
+    for index, step in enumerate(scenario.steps):
+        if step.on is not None:
+            waiting.setdefault((step.endpoint, step.on), []).append(index)
+    if len(_WAITING) > 256:
+        _WAITING.clear()
+    _WAITING[id(scenario)] = (scenario, waiting)
+    return waiting
+
+
+def _shared_config(settings: Settings) -> Config:
+    """The endpoint config of ``settings``, made once per settings object and only read."""
+    hit = _CONFIGS.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    config = endpoint_config(settings)
+    if len(_CONFIGS) > 256:
+        _CONFIGS.clear()
+    _CONFIGS[id(settings)] = (settings, config)
+    return config
 
 
 def _with(config: Config, overrides: Mapping[str, Any] | None) -> Config:
