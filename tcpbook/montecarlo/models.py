@@ -123,6 +123,26 @@ class Population:
         )
 
 
+def _check_population(rate: float, duration: float) -> float:
+    """``duration``, once rate and duration are valid and their product fits in memory."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
+        raise TcpbookError(
+            f"rate must be a positive number of connections per second, got {rate!r}"
+        )
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 < duration < math.inf
+    ):
+        raise TcpbookError(f"duration must be a positive number of seconds, got {duration!r}")
+    expected = rate * duration
+    if expected > MAX_ARRIVALS:
+        raise TcpbookError(
+            f"rate × duration = {expected:.3g} connections; at most {MAX_ARRIVALS:.0e} fit"
+        )
+    return duration
+
+
 def time_wait_population(
     rate: float,
     msl: float = DEFAULT_MSL,
@@ -148,23 +168,8 @@ def time_wait_population(
     import numpy as np
 
     check_parameters(p=p, msl=msl, seed=seed, jitter=0.0)
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
-        raise TcpbookError(
-            f"rate must be a positive number of connections per second, got {rate!r}"
-        )
-    if duration is None:
-        duration = 6.0 * msl
-    if (
-        isinstance(duration, bool)
-        or not isinstance(duration, int | float)
-        or not 0 < duration < math.inf
-    ):
-        raise TcpbookError(f"duration must be a positive number of seconds, got {duration!r}")
+    duration = _check_population(rate, 6.0 * msl if duration is None else duration)
     expected = rate * duration
-    if expected > MAX_ARRIVALS:
-        raise TcpbookError(
-            f"rate × duration = {expected:.3g} connections; at most {MAX_ARRIVALS:.0e} fit"
-        )
     if durations is None:
         durations = run(
             n=samples, p=p, msl=msl, seed=seed, executor=executor, progress=False

@@ -59,14 +59,26 @@ class Lifecycle(NamedTuple):
     b_fin_in_fin_wait_2: bool  # A sat in FIN_WAIT_2 when B sent its FIN: passive_close_model's case
 
 
-def summarize(trace: Trace, index: int = 0) -> Lifecycle:
-    """Reduce one trace to the numbers the Monte Carlo statistics are made of."""
-    a_close = a_closed = b_fin = b_closed = tw_enter = None
+class _Times(NamedTuple):
+    """What the state changes of one lifecycle say (times in seconds, None = never)."""
+
+    a_close: float | None  # A's CLOSE call
+    a_closed: float | None
+    a_cause: str
+    b_fin: float | None  # B learns of A's FIN (CLOSE_WAIT)
+    b_closed: float | None
+    b_cause: str
+    b_established: bool
+    b_last_ack: float | None  # B enters LAST_ACK while A waits in FIN_WAIT_2
+    time_wait: float
+
+
+def _times(trace: Trace) -> _Times:
+    a_close = a_closed = b_fin = b_closed = tw_enter = b_last_ack = None
     time_wait = 0.0
     a_state = "CLOSED"
     a_cause = b_cause = ""
     b_established = False
-    b_last_ack = None
     for tr in trace.transitions:  # in time order, both endpoints interleaved
         dst = tr.dst
         if tr.endpoint == "A":
@@ -92,52 +104,77 @@ def summarize(trace: Trace, index: int = 0) -> Lifecycle:
             b_last_ack = tr.t
     if tw_enter is not None:
         time_wait += trace.end - tw_enter
-    final = trace.final
-    if final.get("B") != "CLOSED" or not b_established:
-        outcome = "failed"
-    elif b_cause == "rcv ACK of FIN":
-        outcome = "clean"
-    elif b_cause == "rcv RST":
-        outcome = "reset"
-    elif b_cause.startswith("timeout"):
-        outcome = "timeout"
-    else:
-        outcome = "failed"
+    return _Times(
+        a_close, a_closed, a_cause, b_fin, b_closed, b_cause, b_established, b_last_ack, time_wait
+    )
+
+
+def _outcome(trace: Trace, times: _Times) -> str:
+    """How B ended: one of :data:`OUTCOMES`."""
+    if trace.final.get("B") != "CLOSED" or not times.b_established:
+        return "failed"
+    cause = times.b_cause
+    if cause == "rcv ACK of FIN":
+        return "clean"
+    if cause == "rcv RST":
+        return "reset"
+    if cause.startswith("timeout"):
+        return "timeout"
+    return "failed"
+
+
+def _fin_retransmissions(trace: Trace) -> tuple[int, int]:
     fin_a = fin_b = 0
-    b_data_end = 0  # B's data must all be acknowledged for the model's case (only a FIN left)
-    acked = -1
     for seg in trace.segments:
         if seg.retransmission and "FIN" in seg.flags:
             if seg.src == "A":
                 fin_a += 1
             else:
                 fin_b += 1
-        if b_last_ack is not None and seg.sent <= b_last_ack:
-            if seg.src == "B" and seg.len:
-                b_data_end = max(b_data_end, seg.seq + seg.len)
-            elif (
-                seg.src == "A"
-                and seg.ack is not None
-                and seg.arrived is not None
-                and seg.arrived <= b_last_ack
-            ):
-                acked = max(acked, seg.ack)
-    model_case = b_last_ack is not None and acked >= b_data_end
+    return fin_a, fin_b
+
+
+def _only_fin_left(trace: Trace, b_last_ack: float | None) -> bool:
+    """B entered LAST_ACK with all its data acknowledged: passive_close_model's case."""
+    if b_last_ack is None:
+        return False
+    b_data_end = 0
+    acked = -1
+    for seg in trace.segments:
+        if seg.sent > b_last_ack:
+            continue
+        if seg.src == "B" and seg.len:
+            b_data_end = max(b_data_end, seg.seq + seg.len)
+        elif (
+            seg.src == "A"
+            and seg.ack is not None
+            and seg.arrived is not None
+            and seg.arrived <= b_last_ack
+        ):
+            acked = max(acked, seg.ack)
+    return acked >= b_data_end
+
+
+def _span(start: float | None, end: float | None, closed: bool) -> float | None:
+    return None if start is None or end is None or not closed else round(end - start, 9)
+
+
+def summarize(trace: Trace, index: int = 0) -> Lifecycle:
+    """Reduce one trace to the numbers the Monte Carlo statistics are made of."""
+    times = _times(trace)
+    fin_a, fin_b = _fin_retransmissions(trace)
+    final = trace.final
     return Lifecycle(
         index,
-        outcome,
-        None
-        if a_close is None or a_closed is None or final.get("A") != "CLOSED"
-        else round(a_closed - a_close, 9),
-        None
-        if b_fin is None or b_closed is None or final.get("B") != "CLOSED"
-        else round(b_closed - b_fin, 9),
-        round(time_wait, 9),
+        _outcome(trace, times),
+        _span(times.a_close, times.a_closed, final.get("A") == "CLOSED"),
+        _span(times.b_fin, times.b_closed, final.get("B") == "CLOSED"),
+        round(times.time_wait, 9),
         fin_a,
         fin_b,
         len(trace.segments),
-        a_cause,
-        model_case,
+        times.a_cause,
+        _only_fin_left(trace, times.b_last_ack),
     )
 
 
@@ -444,17 +481,8 @@ def run(
     ``n``, never on the executor, the number of workers or ``chunk_size``.
     """
     get_scenario(scenario)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise TcpbookError(f"n is the number of lifecycles, an integer from 1, got {n!r}")
+    _check_run(n, workers, chunk_size)
     check_parameters(p=p, msl=msl, seed=seed, jitter=jitter)
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise TcpbookError(f"workers must be an integer from 1, got {workers!r}")
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
-    ):
-        raise TcpbookError(f"chunk_size must be an integer from 1, got {chunk_size!r}")
     p, msl, jitter = float(p), float(msl), float(jitter)
     pool_size = workers or os.cpu_count() or 1
     if chunk_size is None:
@@ -485,6 +513,16 @@ def run(
         if bar is not None:
             bar.close()
     return Results(scenario, n, p, msl, seed, jitter, tuple(lifecycles))
+
+
+def _check_run(n: int, workers: int | None, chunk_size: int | None) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise TcpbookError(f"n is the number of lifecycles, an integer from 1, got {n!r}")
+    for name, value in (("workers", workers), ("chunk_size", chunk_size)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise TcpbookError(f"{name} must be an integer from 1, got {value!r}")
 
 
 def _collect(
