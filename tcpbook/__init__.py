@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import IllegalCall, TcpbookError
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, get
 from .settings import DEFAULT_MSL, Settings
+from .sim import simulate_scenario
 from .states import TRANSITIONS, State
 from .trace import Trace
 
@@ -32,9 +33,6 @@ def simulate(scenario: str = "close", settings: Settings | None = None, **change
     ``msl=None`` means the default. Bad values raise :class:`TcpbookError` (a ``ValueError``)
     with a one-line message.
     """
-    from .scenarios import get
-    from .sim import simulate_scenario
-
     script = get(scenario)
     if changes.get("msl", 0) is None:
         del changes["msl"]

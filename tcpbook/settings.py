@@ -181,8 +181,8 @@ class Settings:
     @classmethod
     def build(cls, base: Settings | None = None, /, **changes: Any) -> Settings:
         """``base`` (or the defaults) with ``changes``; an unknown name is a one-line error."""
-        unknown = sorted(set(changes) - set(cls.names()))
-        if unknown:
+        if not changes.keys() <= _NAMES:
+            unknown = sorted(set(changes) - _NAMES)
             raise TcpbookError(
                 f"unknown setting(s) {', '.join(unknown)}; the settings are: "
                 + ", ".join(cls.names())
@@ -235,6 +235,7 @@ class Settings:
         return out
 
 
+_NAMES = frozenset(Settings.names())
 _DEFAULTS: list[Settings] = []
 
 
