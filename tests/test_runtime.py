@@ -323,3 +323,17 @@ def test_bulk_runs_can_leave_timer_records_out() -> None:
     lean = Simulator(get("close"), Settings(), record_timers=False).run()
     assert full.timers and not lean.timers
     assert lean.transitions == full.transitions and lean.segments == full.segments
+
+
+def test_models_import_without_their_panels() -> None:
+    """The drive model and Monte Carlo sampling stay light; their widget panels load on use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tcpbook.drive, tcpbook.montecarlo, tcpbook.packetdrill; "
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'numpy', 'PIL', 'graphviz') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
