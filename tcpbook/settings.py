@@ -138,9 +138,12 @@ def _same(value: Any) -> Any:
 
 
 def setting(
-    default: Any, check: Callable[[str, Any], Any], record: Callable[[Any], Any] = _same
+    default: Any, check: Callable[[str, Any], Any], record: Callable[[Any], Any] | None = _same
 ) -> Any:
-    """A field of :class:`Settings`: its default, its check, how a trace records it."""
+    """A field of :class:`Settings`: its default, its check, how a trace records it.
+
+    ``record=None`` keeps a setting out of traces' ``params`` (and so out of stored runs).
+    """
     return field(default=default, metadata={"check": check, "record": record})
 
 
@@ -225,7 +228,9 @@ class Settings:
         recorded = self.__dict__.get("_recorded")
         if recorded is None:  # settings are frozen: work it out once, hand out copies
             recorded = {
-                name: record(getattr(self, name)) for name, _, _, record in _FIELDS or _fields()
+                name: record(getattr(self, name))
+                for name, _, _, record in _FIELDS or _fields()
+                if record is not None
             }
             object.__setattr__(self, "_recorded", recorded)
         out = recorded.copy()
@@ -247,10 +252,11 @@ def _defaults() -> Settings:
 
 
 #: (name, default, check, record) for every field of Settings, in order: read once.
-_FIELDS: list[tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any]]] = []
+_Field = tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any] | None]
+_FIELDS: list[_Field] = []
 
 
-def _fields() -> list[tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any]]]:
+def _fields() -> list[_Field]:
     _FIELDS[:] = [
         (f.name, f.default, f.metadata["check"], f.metadata["record"]) for f in fields(Settings)
     ]
