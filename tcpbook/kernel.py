@@ -37,6 +37,8 @@ class Event:
 class Kernel:
     """The clock and the event heap; the one place that pushes onto the heap."""
 
+    __slots__ = ("_heap", "_seq", "events", "now", "per_second")
+
     def __init__(self, per_second: int = 1) -> None:
         self.per_second = per_second
         self.now: float = 0 if per_second != 1 else 0.0
