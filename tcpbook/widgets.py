@@ -58,6 +58,8 @@ STATIC_DPI = 100
 STATIC_COLOURS = 256
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
 SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
+#: The explorer's settings as JSON in its display, for pages without a kernel.
+EXPLORER_MIME = "application/vnd.tcpbook.explorer+json"
 
 _UNSET: Any = object()
 
@@ -724,7 +726,24 @@ class Explorer(W.VBox):  # type: ignore[misc]
             return None
         data["text/plain"] = f"Explorer — {self.describe_settings()}\n{self.status}"
         data["image/png"] = base64.b64encode(self.static()).decode("ascii")
+        data[EXPLORER_MIME] = self.spec()
         return data
+
+    def spec(self) -> dict[str, Any]:
+        """Scenario, settings and controls as JSON: what a page without a kernel re-creates
+        (the web edition draws the same runs from it)."""
+        drop = None if self._drops is None else sorted(self._drops)
+        fixed = {
+            k: ({str(n): v for n, v in val.items()} if isinstance(val, Mapping) else val)
+            for k, val in self._fixed.items()
+        }
+        return {
+            "scenario": self.scenario,
+            "controls": list(self.controls),
+            "at": self.at,
+            "settings": {**self._sim, "drop": drop},
+            "fixed": fixed,
+        }
 
 
 def explore(
