@@ -733,15 +733,18 @@ class Explorer(W.VBox):  # type: ignore[misc]
         """Scenario, settings and controls as JSON: what a page without a kernel re-creates
         (the web edition draws the same runs from it)."""
         drop = None if self._drops is None else sorted(self._drops)
+        settings = self.settings
         fixed = {
             k: ({str(n): v for n, v in val.items()} if isinstance(val, Mapping) else val)
-            for k, val in self._fixed.items()
+            for k, val in settings.changed().items()
+            if k not in SIM_KEYS  # latency, rto, ...: what no control changes
         }
+        controlled = {k: getattr(settings, k) for k in SIM_KEYS if k != "drop"}
         return {
             "scenario": self.scenario,
             "controls": list(self.controls),
             "at": self.at,
-            "settings": {**self._sim, "drop": drop},
+            "settings": {**controlled, "drop": drop},
             "fixed": fixed,
         }
 
