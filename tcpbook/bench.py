@@ -52,6 +52,12 @@ def _judge(value: float, target: float, *, below: bool) -> str:
     return "PASS" if (value < target if below else value >= target) else "MISS"
 
 
+def _against(name: str, value: float, unit: str, target: float, note: str, *, below: bool) -> Row:
+    """A measurement judged against its target (below it for times, at least it for rates)."""
+    text = f"< {target:g} {unit}" if below else f">= {target:,.0f}"
+    return Row(name, value, unit, text, _judge(value, target, below=below), note)
+
+
 def _median_time(fn: Callable[[], object], *, repeat: int, number: int) -> float:
     """Median seconds per call over ``repeat`` batches of ``number`` calls."""
     samples = []
@@ -75,13 +81,13 @@ def bench_import(runs: int) -> Row:
     bare = statistics.median(wall("pass") for _ in range(runs))
     full = statistics.median(wall("import tcpbook") for _ in range(runs))
     ms = max(0.0, (full - bare) * 1000)
-    return Row(
+    return _against(
         "import tcpbook (over bare python)",
         ms,
         "ms",
-        f"< {IMPORT_TARGET_MS:g} ms",
-        _judge(ms, IMPORT_TARGET_MS, below=True),
+        IMPORT_TARGET_MS,
         f"median of {runs} runs each",
+        below=True,
     )
 
 
@@ -90,13 +96,9 @@ def bench_simulate(repeat: int) -> Row:
 
     seconds = _median_time(lambda: tcpbook.simulate("close"), repeat=repeat, number=200)
     rate = 1.0 / seconds
-    return Row(
-        "simulate('close') (lifecycles/s)",
-        rate,
-        "1/s",
-        f">= {SIMULATE_TARGET:,.0f}",
-        _judge(rate, SIMULATE_TARGET, below=False),
-        f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs",
+    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs"
+    return _against(
+        "simulate('close') (lifecycles/s)", rate, "1/s", SIMULATE_TARGET, note, below=False
     )
 
 
@@ -136,14 +138,8 @@ def bench_widget(repeat: int) -> Row:
         ms = _median_time(update, repeat=repeat, number=1) * 1000
     except Exception as exc:  # a renderer still being written must not stop the benchmark
         return Row(name, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"failed: {exc!r}")
-    return Row(
-        name,
-        ms,
-        "ms",
-        f"< {WIDGET_TARGET_MS:g} ms",
-        _judge(ms, WIDGET_TARGET_MS, below=True),
-        f"median of {repeat}, after a warm-up",
-    )
+    note = f"median of {repeat}, after a warm-up"
+    return _against(name, ms, "ms", WIDGET_TARGET_MS, note, below=True)
 
 
 def bench_explorer(repeat: int) -> list[Row]:
@@ -172,16 +168,7 @@ def bench_explorer(repeat: int) -> list[Row]:
     for name, move, target in zip(names, moves, (WIDGET_TARGET_MS, CURSOR_TARGET_MS), strict=True):
         move()
         ms = _median_time(move, repeat=repeat, number=1) * 1000
-        rows.append(
-            Row(
-                name,
-                ms,
-                "ms",
-                f"< {target:g} ms",
-                _judge(ms, target, below=True),
-                f"median of {repeat}",
-            )
-        )
+        rows.append(_against(name, ms, "ms", target, f"median of {repeat}", below=True))
     return rows
 
 
@@ -225,13 +212,13 @@ def bench_montecarlo(n: int, cores: int) -> list[Row]:
     montecarlo.run(n=n, p=0.0, workers=1, progress=False)
     one = n / (time.perf_counter() - start)
     rows.append(
-        Row(
+        _against(
             "Monte Carlo, 1 core (lifecycles/s)",
             one,
             "1/s",
-            f">= {MC_TARGET_PER_CORE:,.0f}",
-            _judge(one, MC_TARGET_PER_CORE, below=False),
+            MC_TARGET_PER_CORE,
             f"n={n}, p=0",
+            below=False,
         )
     )
     start = time.perf_counter()
@@ -250,13 +237,13 @@ def bench_montecarlo(n: int, cores: int) -> list[Row]:
     montecarlo.run(n=big, p=0.0, workers=cores, progress=False)
     every = big / (time.perf_counter() - start)
     rows.append(
-        Row(
+        _against(
             f"Monte Carlo, {cores} cores (lifecycles/s)",
             every,
             "1/s",
-            f">= {MC_TARGET_PER_CORE * cores:,.0f}",
-            _judge(every, MC_TARGET_PER_CORE * cores, below=False),
+            MC_TARGET_PER_CORE * cores,
             f"n={big}, p=0, process pool start-up included",
+            below=False,
         )
     )
     return rows
