@@ -63,8 +63,9 @@ class Host:
     release_closed = True
     #: Record timer starts, fires and cancels in the trace (bulk Monte Carlo runs do without).
     record_timers = True
-    #: Call :meth:`timer_started` (a client that reports each timer sets this).
+    #: Call :meth:`timer_started` and :meth:`received` (clients that report them set these).
     notify_timers = False
+    notify_received = False
 
     def __init__(
         self, name: Side, kernel: Kernel, trace: Trace, *, isn: int, config: Config
@@ -216,7 +217,7 @@ class Host:
                 elif kind is AppError:
                     error = self.app_error(item.error)  # type: ignore[union-attr]
                     trace.errors.append(ErrorRecord(now, name, error))
-                elif kind is Received:
+                elif kind is Received and self.notify_received:
                     self.received(item.length)  # type: ignore[union-attr]
             items.clear()
         if tcb.state is _CLOSED and self.tcb is tcb and self.release_closed:

@@ -95,6 +95,7 @@ class SimHost(Host):
     def __init__(self, sim: Simulator, name: Side, isn: int, config: Config) -> None:
         super().__init__(name, sim.kernel, sim.trace, isn=isn, config=config)
         self.sim = sim
+        self.waiting = sim.waiting
 
     def send(self, segment: Segment, conn: int | None = None) -> None:
         """Put a segment on the wire (for connection ``conn``, this one's by default)."""
@@ -119,7 +120,7 @@ class SimHost(Host):
         sim.launch(copy, segment, base + (lag or DUPLICATE_LAG))
 
     def changed(self, change: Change) -> None:
-        if (self.name, change.dst) in self.sim.waiting:
+        if (self.name, change.dst) in self.waiting:
             self.sim.trigger(self.name, change.dst)
 
 
@@ -159,6 +160,7 @@ class Simulator:
         self.msl = settings.msl
         self.duplicate = settings.duplicate or {}
         config = _shared_config(settings)
+        self.waiting = _waiting(scenario)
         self.hosts: dict[str, SimHost] = {
             "A": SimHost(self, "A", settings.isn_a, _with(config, scenario.config.get("A"))),
             "B": SimHost(self, "B", settings.isn_b, _with(config, scenario.config.get("B"))),
@@ -167,7 +169,6 @@ class Simulator:
             for host in self.hosts.values():
                 host.record_timers = False
         self._fired: set[int] = set()
-        self.waiting = _waiting(scenario)
 
     @property
     def now(self) -> float:

@@ -117,6 +117,7 @@ class DriveHost(Host):
     """A host whose segments wait in the driver's network and whose every output is logged."""
 
     notify_timers = True
+    notify_received = True
 
     def __init__(self, driver: Driver, name: Side, isn: int, settings: Settings) -> None:
         config = endpoint_config(settings, auto_read=driver.auto_read)

@@ -94,6 +94,7 @@ class ScriptHost(Host):
     """
 
     release_closed = False
+    notify_received = True
 
     def __init__(self, runner: Runner) -> None:
         super().__init__(
