@@ -20,7 +20,7 @@ from ..trace import Trace
 ROWS_PER_HOP = 1.7  # a one-way trip takes this many text rows: labels of back-to-back hops fit
 GAP_HOPS = 8.0  # a quiet stretch longer than this many hops is squeezed ...
 BREAK_ROWS = 3.0  # ... to this many rows
-DEFAULT_HOP = 0.05  # seconds, when a trace has no usable latency (tcpbook.settings.LATENCY)
+DEFAULT_HOP = 0.05  # seconds, when a trace has no usable latency (tcpbook.sim.LATENCY)
 MIN_HOP = 0.005  # a latency of 0 would make every hop zero rows high
 
 
