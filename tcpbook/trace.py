@@ -409,6 +409,7 @@ class Trace:
         """The A/B dialogue of the book's figures, keyed by segment id (from :meth:`roles`)."""
         return {sid: CAPTIONS[role] for sid, role in self.roles().items()}
 
+
 # --------------------------------------------------------------------------- how a side ended
 
 #: How an endpoint that reached CLOSED got there, by the table event that took it there
