@@ -27,6 +27,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .errors import TcpbookError
+from .settings import Settings, segment_numbers
 from .trace import ENDPOINTS, SegmentRecord, Trace, ending
 
 #: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
@@ -134,11 +135,7 @@ def moments(trace: Trace) -> list[float]:
 
 
 def _simulate_keywords() -> list[str]:
-    import inspect
-
-    from . import simulate
-
-    return [p for p in inspect.signature(simulate).parameters if p != "scenario"]
+    return list(Settings.names())
 
 
 def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
@@ -154,9 +151,7 @@ def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
 
 
 def _as_drop_set(drop: Iterable[int] | int | None) -> set[int] | None:
-    from .sim import _as_drops
-
-    drops = _as_drops(drop)
+    drops = segment_numbers("drop", drop)  # checked as every run's settings are
     return None if drops is None else set(drops)
 
 
@@ -424,26 +419,21 @@ class Explorer(W.VBox):  # type: ignore[misc]
         at: float | None = None,
         **simulate_kwargs: Any,
     ) -> None:
-        from . import DEFAULT_MSL, simulate
+        from . import simulate
 
         self.controls = _check_controls(controls)
         self.scenario = scenario
         kwargs = dict(simulate_kwargs)
         self._drops = _as_drop_set(kwargs.pop("drop", None))
-        msl = kwargs.pop("msl", None)
-        self._sim: dict[str, Any] = {
-            "msl": DEFAULT_MSL if msl is None else msl,
-            "fin_timeout": kwargs.pop("fin_timeout", None),
-            "rfc1337": bool(kwargs.pop("rfc1337", False)),
-            "skip_time_wait": bool(kwargs.pop("skip_time_wait", False)),
-        }
+        if kwargs.get("msl", 0) is None:
+            del kwargs["msl"]  # None: the default
         unknown = sorted(set(kwargs) - set(_simulate_keywords()))
         if unknown:
             raise TcpbookError(
                 f"explore() got unknown setting(s) {', '.join(unknown)}; it takes controls=, "
                 f"at= and the settings of tcpbook.simulate: {', '.join(_simulate_keywords())}"
             )
-        self._fixed = kwargs  # latency, rto, ... stay as given
+        self.settings = Settings.build(**kwargs)  # latency, rto, ... stay as given
         self._simulate = simulate
         self.trace: Trace = self._run()
         self.at: float | None = None if at is None else self._clamp(at)
@@ -461,7 +451,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     def _run(self) -> Trace:
         drop = None if self._drops is None else sorted(self._drops)
-        trace = self._simulate(self.scenario, drop=drop, **self._sim, **self._fixed)
+        trace = self._simulate(self.scenario, self.settings, drop=drop)
         if self._drops is not None and max(self._drops, default=0) > len(trace.segments):
             # A drop beyond the last segment changed nothing; forget it so the toggles, the
             # trace and its recorded parameters all agree.
@@ -481,7 +471,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     @property
     def msl(self) -> float:
-        return float(self._sim["msl"])
+        return self.settings.msl
 
     @property
     def status(self) -> str:
@@ -506,24 +496,27 @@ class Explorer(W.VBox):  # type: ignore[misc]
         ``()`` = none); ``at`` moves the cursor (``None`` shows the whole run).
         """
         start = time.perf_counter()
-        old_sim, old_drops = dict(self._sim), self._drops
-        if drop is not _UNSET:
-            self._drops = _as_drop_set(drop)
-        for key, value in (
-            ("msl", msl),
-            ("fin_timeout", fin_timeout),
-            ("rfc1337", rfc1337),
-            ("skip_time_wait", skip_time_wait),
-        ):
-            if value is not _UNSET:
-                self._sim[key] = bool(value) if key in ("rfc1337", "skip_time_wait") else value
-        if self._sim != old_sim or self._drops != old_drops:
-            try:
+        old_settings, old_drops = self.settings, self._drops
+        changes = {
+            key: value
+            for key, value in (
+                ("msl", msl),
+                ("fin_timeout", fin_timeout),
+                ("rfc1337", rfc1337),
+                ("skip_time_wait", skip_time_wait),
+            )
+            if value is not _UNSET
+        }
+        try:
+            if drop is not _UNSET:
+                self._drops = _as_drop_set(drop)
+            self.settings = Settings.build(self.settings, **changes)
+            if self.settings != old_settings or self._drops != old_drops:
                 self.trace = self._run()
-            except TcpbookError:
-                self._sim, self._drops = old_sim, old_drops
-                self._sync_widgets()
-                raise
+        except TcpbookError:
+            self.settings, self._drops = old_settings, old_drops
+            self._sync_widgets()
+            raise
         if at is not _UNSET:
             self.at = None if at is None else self._clamp(at)
         elif self.at is not None:
@@ -673,14 +666,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
                 self.time_slider.index = index
 
             self.msl_slider.value = min(max(self.msl, MSL_MIN), MSL_MAX)
-            fin_timeout = self._sim["fin_timeout"]
+            fin_timeout = self.settings.fin_timeout
             choices = list(self.fin_timeout_dropdown.options)
-            if all(value != fin_timeout for _, value in choices):
-                choices.append((f"{fmt_seconds(float(fin_timeout))} s", fin_timeout))
+            if fin_timeout is not None and all(value != fin_timeout for _, value in choices):
+                choices.append((f"{fmt_seconds(fin_timeout)} s", fin_timeout))
                 self.fin_timeout_dropdown.options = choices
             self.fin_timeout_dropdown.value = fin_timeout
-            self.rfc1337_checkbox.value = self._sim["rfc1337"]
-            self.skip_time_wait_checkbox.value = self._sim["skip_time_wait"]
+            self.rfc1337_checkbox.value = self.settings.rfc1337
+            self.skip_time_wait_checkbox.value = self.settings.skip_time_wait
 
             toggles = self.drop_toggles
             while len(toggles) < len(trace.segments):
@@ -756,11 +749,11 @@ class Explorer(W.VBox):  # type: ignore[misc]
         """One deterministic line naming the run: what the plain-text display shows."""
         drops = ", ".join(f"#{n}" for n in self.drops) or "none"
         text = f"{self.scenario}: MSL {fmt_seconds(self.msl)} s, lost segments {drops}"
-        if self._sim["fin_timeout"] is not None:
-            text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self._sim['fin_timeout']))} s"
-        if self._sim["rfc1337"]:
+        if self.settings.fin_timeout is not None:
+            text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self.settings.fin_timeout))} s"
+        if self.settings.rfc1337:
             text += ", RFC 1337 on"
-        if self._sim["skip_time_wait"]:
+        if self.settings.skip_time_wait:
             text += ", TIME_WAIT skipped"
         return text
 
@@ -781,15 +774,18 @@ class Explorer(W.VBox):  # type: ignore[misc]
         """Scenario, settings and controls as JSON: what a page without a kernel re-creates
         (the web edition draws the same runs from it)."""
         drop = None if self._drops is None else sorted(self._drops)
+        settings = self.settings
         fixed = {
             k: ({str(n): v for n, v in val.items()} if isinstance(val, Mapping) else val)
-            for k, val in self._fixed.items()
+            for k, val in settings.changed().items()
+            if k not in SIM_KEYS  # latency, rto, ...: what no control changes
         }
+        controlled = {k: getattr(settings, k) for k in SIM_KEYS if k != "drop"}
         return {
             "scenario": self.scenario,
             "controls": list(self.controls),
             "at": self.at,
-            "settings": {**self._sim, "drop": drop},
+            "settings": {**controlled, "drop": drop},
             "fixed": fixed,
         }
 

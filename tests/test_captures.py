@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from tcpbook.scenarios import Scenario, get, variant
-from tcpbook.sim import Params, simulate_scenario
+from tcpbook.settings import Settings
+from tcpbook.sim import simulate_scenario
 from tcpbook.trace import Trace
 
 DATA = Path(__file__).parent / "data" / "linux-captures"
@@ -120,7 +121,7 @@ def _model(trace: Trace) -> list[Seg]:
 
 def _run(name: str) -> Trace:
     case = CASES[name]
-    params = Params(profile=PROFILE, latency=VETH, **case.params)
+    params = Settings(profile=PROFILE, latency=VETH, **case.params)
     return simulate_scenario(case.scenario, params)
 
 
@@ -298,7 +299,7 @@ def test_the_plain_model_does_not_pass_for_linux(name: str) -> None:
     """The comparison can fail: without the linux profile (1 s fixed RTO, immediate ACKs,
     counted retries) these captures do not match."""
     case = CASES[name]
-    trace = simulate_scenario(case.scenario, Params(profile=None, latency=VETH, **case.params))
+    trace = simulate_scenario(case.scenario, Settings(profile=None, latency=VETH, **case.params))
     real, model = _real(name), _model(trace)
     same_segments = [(s.src, s.flags, s.seq, s.ack) for s in _control(model)] == [
         (s.src, s.flags, s.seq, s.ack) for s in _control(real)

@@ -58,7 +58,6 @@ LAYER_OF: dict[str, str] = {
     "tcpbook.widgets": "widgets",
     "tcpbook.display": "widgets",
     "tcpbook.exercises": "widgets",
-    "tcpbook.exercises_01_02": "widgets",
     "tcpbook.drive.panel": "widgets",
     "tcpbook.montecarlo.panel": "widgets",
     # the shell
@@ -80,22 +79,6 @@ LIBRARY_LAYER = {
     "ipywidgets": "widgets",
     "IPython": "widgets",
 }
-
-#: drive.py and montecarlo.py still hold their figures and ipywidgets panels next to their
-#: models; these are the upward imports until each is split by layer (model / plots / widget).
-#: Nothing else may be listed here, and an entry that is no longer needed fails the test.
-KNOWN_UNTIL_SPLIT: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("tcpbook.drive", "tcpbook.render"),  # the panel draws the ladder and state diagram
-        ("tcpbook.drive", "ipywidgets"),  # the drive-it-yourself panel
-        ("tcpbook.drive", "matplotlib"),  # the panel's figure
-        ("tcpbook.drive", "graphviz"),  # the panel's state diagram picture
-        ("tcpbook.drive", "PIL"),  # the panel's static picture
-        ("tcpbook.montecarlo", "matplotlib"),  # mc.plot_*
-        ("tcpbook.montecarlo", "ipywidgets"),  # mc.explore()
-    }
-)
-SPLIT_PENDING = {"tcpbook.drive", "tcpbook.montecarlo"}
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
@@ -206,17 +189,8 @@ def test_no_module_imports_a_higher_layer() -> None:
     upward = [
         f"{module} ({mine}) imports {imported} ({theirs})"
         for module, mine, imported, theirs in violations()
-        if (module, imported) not in KNOWN_UNTIL_SPLIT
     ]
     assert upward == []
-
-
-def test_known_violations_are_only_the_unsplit_modules_and_still_real() -> None:
-    """The exemption list shrinks as drive and montecarlo are split, and never grows."""
-    assert {module for module, _ in KNOWN_UNTIL_SPLIT} <= SPLIT_PENDING
-    seen = {(module, imported) for module, _, imported, _ in violations()}
-    stale = sorted(KNOWN_UNTIL_SPLIT - seen)
-    assert stale == [], f"no longer imported upward: remove from KNOWN_UNTIL_SPLIT: {stale}"
 
 
 # --------------------------------------------------------------------------- the checker itself

@@ -385,7 +385,7 @@ def test_redraws_stay_within_budget() -> None:
 
 
 def test_a_figure_made_outside_pyplot_shows_as_png() -> None:
-    from tcpbook.display import ShownFigure
+    from tcpbook.render.figure import ShownFigure
 
     fig = ShownFigure(figsize=(2.0, 1.0))
     fig.subplots().plot([0, 1], [0, 1])
