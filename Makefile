@@ -95,7 +95,7 @@ SITE_DIR ?= build/site
 NODE_STAMP := node_modules/.package-lock.json
 
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make site needs Node.js and npm (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+	@tools/setup.sh node
 	npm ci --no-audit --no-fund
 	@touch $@
 

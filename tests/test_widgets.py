@@ -401,7 +401,7 @@ def test_the_monte_carlo_plots_and_widget_carry_pictures() -> None:
     res = mc.run(n=40, p=0.1, seed=1)
     fig = mc.plot_close_durations(res)
     assert Image.open(io.BytesIO(fig._repr_png_())).format == "PNG"
-    box = mc.explore(n=40)
+    box = mc.explorer(n=40)
     bundle = box._repr_mimebundle_()
     assert bundle is not None
     assert "application/vnd.jupyter.widget-view+json" in bundle
