@@ -317,3 +317,21 @@ def test_a_new_syn_reaching_time_wait() -> None:
     assert ends == ["rcv RST"]
     assert [s.src for s in rfc.segments if "RST" in s.flags] == ["A"]
     assert rfc.final == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
+
+
+def test_settings_take_the_profile_values_not_given_and_keep_the_given_ones() -> None:
+    from tcpbook.settings import SettingError, Settings, endpoint_config
+
+    linux = Settings(profile="linux")
+    assert (linux.msl, linux.rto, linux.syn_retries, linux.fin_timeout) == (30.0, 1.0, 10, 60.0)
+    mine = Settings(profile="linux", syn_retries=6, msl=30.0)  # the plain defaults, given
+    assert mine.syn_retries == 6 and endpoint_config(mine).syn_retries == 6
+    rfc = Settings.build(linux, profile="rfc9293")  # the new profile's values replace linux's
+    assert (rfc.msl, rfc.fin_timeout, rfc.syn_retries) == (120.0, None, None)
+    kept = Settings.build(Settings(profile="linux", msl=5), profile="freebsd")
+    assert kept.msl == 5.0 and kept.rfc1337 is True
+    assert endpoint_config(rfc).tail_loss_probe is False
+    assert endpoint_config(linux).tail_loss_probe is True
+    assert endpoint_config(Settings()).rto_min is None  # the plain model
+    with pytest.raises(SettingError, match="profile must be one of: linux, freebsd, rfc9293"):
+        Settings(profile="bsd")
