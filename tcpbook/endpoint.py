@@ -862,10 +862,12 @@ class Endpoint:
         self.waited = 0.0
         self.probed = False
         self.rto = self._computed_rto()
-        self._cancel("tlp")
+        timers = self.timers
+        if "tlp" in timers:
+            self._cancel("tlp")
         if self.unacked:
             self._arm()
-        else:
+        elif "retransmit" in timers:
             self._cancel("retransmit")
         return self.fin_seq is not None and seq_lt(self.fin_seq, ack)
 
