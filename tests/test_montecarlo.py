@@ -1,8 +1,10 @@
-"""Monte Carlo runs: reproducible from (seed, index), executor-independent, and matching the
+"""Monte Carlo runs: reproducible from (seed, index), executor-independent, following a kernel
+profile, measuring what the close does (A closes after reading B's reply), and matching the
 models they are set beside (geometric FIN retransmissions, the LAST_ACK model, Little's law)."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -60,16 +62,47 @@ def test_a_prefix_of_a_longer_run_is_the_shorter_run(lossy: mc.Results) -> None:
     assert longer.lifecycles[:400] == lossy.lifecycles
 
 
-def test_lossless_close_is_always_clean_with_the_textbook_timings() -> None:
-    res = mc.run(n=50, p=0.0, msl=30.0, seed=0)
+@pytest.mark.parametrize(("profile", "msl"), [("linux", 30.0), ("rfc9293", 120.0)])
+def test_lossless_close_is_always_clean_with_the_profile_timings(profile: str, msl: float) -> None:
+    res = mc.run(n=50, p=0.0, profile=profile, seed=0)
+    assert res.profile == profile and res.msl == msl
     assert res.outcomes == {"clean": 50, "reset": 0, "timeout": 0, "failed": 0}
     assert res.rst_probability == 0.0
     assert res.fin_retransmissions_mean == 0.0
-    # A closes at 0.6 s, enters TIME_WAIT at 0.9 s and leaves 2MSL later; B gets the FIN at 0.65.
-    assert set(res.close_durations["A"]) == {60.3}
+    # A closes 0.3 s after reading B's reply, is in TIME_WAIT 0.3 s later for 2MSL.
+    assert set(res.close_durations["A"]) == {2 * msl + 0.3}
     assert set(res.close_durations["B"]) == {0.3}
-    assert set(res.time_wait_durations) == {60.0}
+    assert set(res.time_wait_durations) == {2 * msl}
     assert all(lc.segments == 11 and lc.a_end == "timeout 2MSL" for lc in res.lifecycles)
+    assert all(not lc.final_ack_lost for lc in res.lifecycles)
+
+
+def test_the_default_profile_is_linux_and_a_given_msl_wins() -> None:
+    assert mc.DEFAULT_PROFILE == "linux"
+    assert mc.run(n=5, p=0.0).profile == "linux"
+    res = mc.run(n=5, p=0.0, profile="rfc9293", msl=2.0)
+    assert res.msl == 2.0 and set(res.time_wait_durations) == {4.0}
+    with pytest.raises(
+        TcpbookError, match="profile must be one of: linux, freebsd, rfc9293, got 'bsd'"
+    ):
+        mc.run(n=5, p=0.1, profile="bsd")
+
+
+def test_a_closes_only_after_reading_bs_reply_so_no_reset_comes_from_data_after_close() -> None:
+    """Under loss B's reply is often retransmitted; A waits for it, then closes."""
+    res = mc.run(n=1500, p=0.2, seed=3)
+    assert "rcv data after CLOSE" not in {lc.a_end for lc in res.lifecycles}
+    assert res.reset_causes == {} or set(res.reset_causes) <= {
+        "timeout 2MSL",
+        "timeout FIN_WAIT_2",
+    }
+    for lc in res.lifecycles[:60]:
+        trace = mc.lifecycle(index=lc.number, p=0.2, seed=3)
+        a_close = next(
+            tr.t for tr in trace.transitions if tr.endpoint == "A" and tr.cause == "CLOSE"
+        )
+        reply = [s for s in trace.segments if s.src == "B" and s.len and s.arrived is not None]
+        assert reply and min(s.arrived for s in reply) + mc.CLOSE_AFTER_READ <= a_close + 1e-9
 
 
 def test_every_lifecycle_can_be_replayed_as_a_trace(lossy: mc.Results) -> None:
@@ -96,31 +129,46 @@ def test_lost_final_ack_with_short_msl_ends_in_reset_from_a_forgotten_connection
     lossy: mc.Results,
 ) -> None:
     resets = [lc for lc in lossy.lifecycles if lc.outcome == "reset"]
-    causes = {lc.a_end for lc in resets}
-    assert "timeout 2MSL" in causes  # B's FIN came back after A's 2MSL had run out
-    assert "rcv data after CLOSE" in causes  # B's late data reached A after A's close()
+    assert resets and lossy.reset_causes == {"timeout 2MSL": len(resets)}
+    assert all(lc.final_ack_lost and lc.time_wait > 0 for lc in resets)
+    assert lossy.after_lost_final_ack()["reset"] == len(resets)
     assert lossy.rst_probability == len(resets) / 400
 
 
-def test_short_msl_makes_resets_more_likely() -> None:
-    short = mc.run(n=600, p=0.3, msl=0.5, seed=2)
-    long = mc.run(n=600, p=0.3, msl=30.0, seed=2)
-    late_fin = [
-        sum(lc.outcome == "reset" and lc.a_end == "timeout 2MSL" for lc in r.lifecycles)
-        for r in (short, long)
-    ]
-    assert late_fin[0] > 5 * max(late_fin[1], 1)
-    # the loss pattern is the same, so FIN retransmissions by A barely change
-    assert short.rst_probability > long.rst_probability
+def test_under_the_profiles_own_msl_a_lost_final_ack_almost_never_makes_a_reset() -> None:
+    """Linux: copies of B's FIN never leave a gap as long as TIME_WAIT; RFC 9293: 2MSL = 240 s
+    outlasts every gap and B's R2 of 100 s. A short teaching MSL makes resets common."""
+    for profile in ("linux", "rfc9293"):
+        res = mc.run(n=1500, p=0.3, profile=profile, seed=2)
+        after = res.after_lost_final_ack()
+        assert sum(after.values()) > 300
+        assert after["reset"] <= 2, (profile, after)
+        short = mc.run(n=1500, p=0.3, profile=profile, msl=0.5, seed=2)
+        assert short.after_lost_final_ack()["reset"] > 50
 
 
-@pytest.mark.parametrize(("p", "msl"), [(0.3, 0.5), (0.2, 2.0), (0.3, 30.0)])
-def test_simulation_agrees_with_the_last_ack_model(p: float, msl: float) -> None:
-    res = mc.run(n=2500, p=p, msl=msl, seed=4)
+def test_late_fin_schedules_follow_each_kernel() -> None:
+    linux = mc.retransmission_times("linux")
+    assert len(linux) == 10  # the FIN and 9 copies: orphan retries by time (captures: 10)
+    assert linux[1] == pytest.approx(0.3)  # tail-loss probe: 2 x SRTT + 100 ms here
+    gaps = [b - a for a, b in itertools.pairwise(linux)]
+    assert all(g2 == pytest.approx(2 * g1) for g1, g2 in itertools.pairwise(gaps[1:]))
+    assert max(gaps) < 60.0  # never a gap as long as Linux's TIME_WAIT
+    assert mc.retransmission_times("rfc9293") == (0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
+    assert mc.passive_close_model(0.3, "rfc9293")["reset"] == 0.0
+    assert mc.passive_close_model(0.1, "linux")["reset"] < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("profile", "p", "msl"),
+    [("rfc9293", 0.3, 0.5), ("rfc9293", 0.2, 2.0), ("linux", 0.3, None), ("rfc9293", 0.3, None)],
+)
+def test_simulation_agrees_with_the_last_ack_model(profile: str, p: float, msl: float) -> None:
+    res = mc.run(n=2500, p=p, profile=profile, msl=msl, seed=4)
     case = [lc for lc in res.lifecycles if lc.b_fin_in_fin_wait_2]
     assert len(case) > 800
-    model = mc.passive_close_model(p, msl)
-    for outcome in ("clean", "reset"):
+    model = mc.passive_close_model(p, profile, msl)
+    for outcome in ("clean", "reset", "timeout"):
         k = sum(lc.outcome == outcome for lc in case)
         lo, hi = mc.wilson(k, len(case), z=3.3)
         assert lo <= model[outcome] <= hi, (outcome, k / len(case), model[outcome])
@@ -129,12 +177,11 @@ def test_simulation_agrees_with_the_last_ack_model(p: float, msl: float) -> None
 def test_passive_close_model_by_hand_for_one_retransmission() -> None:
     # 2MSL = 1 s, FINs at 0 and 1 s: a copy at 1 s finds A's TIME_WAIT over (not < 2MSL).
     p = 0.5
-    model = mc.passive_close_model(p, msl=0.5, retries=1)
+    model = mc.passive_close_model(p, msl=0.5, times=[0.0, 1.0])
     assert model["clean"] == pytest.approx((1 - p) ** 2 * (1 + p))
     assert model["reset"] == pytest.approx(p * (1 - p) ** 3)
     assert sum(model.values()) == pytest.approx(1.0)
-    assert mc.passive_close_model(0.0, 30.0) == {"clean": 1.0, "reset": 0.0, "timeout": 0.0}
-    assert mc.retransmission_times(4) == [0.0, 1.0, 3.0, 7.0, 15.0]
+    assert mc.passive_close_model(0.0) == {"clean": 1.0, "reset": 0.0, "timeout": 0.0}
 
 
 def test_fin_retransmissions_follow_the_geometric_law() -> None:
@@ -142,7 +189,8 @@ def test_fin_retransmissions_follow_the_geometric_law() -> None:
     q = 0.8**2
     assert pmf[:3] == pytest.approx([q, (1 - q) * q, (1 - q) ** 2 * q])
     assert sum(pmf) == pytest.approx(1.0)
-    res = mc.run(n=2500, p=0.2, msl=30.0, seed=9)
+    assert len(pmf) == 10 and len(mc.fin_retransmission_pmf(0.2, "rfc9293")) == 7
+    res = mc.run(n=2500, p=0.2, seed=9)
     case = [lc for lc in res.lifecycles if lc.b_fin_in_fin_wait_2]
     mean = sum(lc.fin_retx_b for lc in case) / len(case)
     expected = sum(k * x for k, x in enumerate(pmf))
@@ -167,7 +215,8 @@ def test_loss_both_stretches_and_skips_time_wait() -> None:
     res = mc.run(n=400, p=0.3, msl=5.0, seed=2)
     waits = res.time_wait_durations
     assert max(waits) > 10.0  # a retransmitted FIN restarted 2MSL
-    assert 0.0 in waits  # A was reset (data after its close()) and never got there
+    # at least 2MSL, or none when A never got there (its close never came or it was reset)
+    assert all(w >= 10.0 or w == 0.0 for w in waits)
     lossy = mc.time_wait_population(100, msl=5.0, duration=60.0, p=0.3, samples=400, seed=2)
     assert lossy.mean_time_wait == pytest.approx(sum(waits) / len(waits))
     assert lossy.longest_time_wait == max(waits)
@@ -184,6 +233,7 @@ def test_loss_both_stretches_and_skips_time_wait() -> None:
         ({"n": 10, "p": 0.1, "jitter": -1}, "jitter must be"),
         ({"n": 10, "p": 0.1, "workers": 0}, "workers must be"),
         ({"n": 10, "p": 0.1, "scenario": "nope"}, "unknown scenario"),
+        ({"n": 10, "p": 0.1, "profile": "nope"}, "profile must be one of"),
     ],
 )
 def test_bad_input_is_a_one_line_error(kwargs: dict[str, object], message: str) -> None:
@@ -219,9 +269,11 @@ def test_jitter_keeps_the_loss_pattern_and_is_reproducible() -> None:
 def test_summary_is_deterministic_text(lossy: mc.Results) -> None:
     text = lossy.summary()
     assert text.splitlines()[0] == (
-        "400 lifecycles of 'close': loss p=0.25 per segment, MSL 1 s, jitter 0 s, seed 11"
+        "400 lifecycles of 'close', profile linux: loss p=0.25 per segment, MSL 1 s, "
+        "jitter 0 s, seed 11"
     )
     assert "reset" in text and "95% CI" in text
+    assert "resets, by how A had left: timeout 2MSL 12" in text
     assert mc.run(n=400, p=0.25, msl=1.0, seed=11).summary() == text
 
 
@@ -230,7 +282,7 @@ def test_figures_draw_what_they_say(lossy: mc.Results) -> None:
     assert len(fig.axes[0].lines) == 2
     fig = mc.plot_fin_retransmissions(lossy)
     ax = fig.axes[0]
-    assert len(ax.patches) == 2 * (mc.ORPHAN_RETRIES + 1)
+    assert len(ax.patches) == 2 * len(mc.retransmission_times("linux"))
     assert list(ax.lines[0].get_ydata()) == pytest.approx(mc.fin_retransmission_pmf(0.25))
     fig = mc.plot_reset_probability([0.2, 0.4], [0.5, 30.0], n=100, seed=1)
     assert len(fig.axes[0].get_legend().get_texts()) == 2

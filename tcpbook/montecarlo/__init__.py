@@ -4,7 +4,10 @@ One simulated run answers "what happens if segment 11 is lost?". The questions e
 about TIME_WAIT are statistical: how often does a lossy path leave the passive closer with a RST
 instead of a clean close, how many FINs get retransmitted, how many sockets sit in TIME_WAIT on
 a busy server. :func:`run` answers them by simulating ``n`` lifecycles in which every segment is
-lost independently with probability ``p`` (and optionally delayed by random jitter).
+lost independently with probability ``p`` (and optionally delayed by random jitter), under a
+kernel profile (:mod:`tcpbook.profiles`; ``linux`` unless told otherwise). In the request/reply
+scenarios A closes only after it has read B's reply, as a real client does, so that a reset
+counts what the close under loss did, not an application that closed too early.
 
 Reproducibility: lifecycle ``i`` draws its randomness from ``(seed, i)`` alone, so the results
 are the same whether the runs happen in one process, in a process pool, or on a cluster, and
@@ -16,7 +19,7 @@ workers only need tcpbook installed. With Dask (``pip install "dask[distributed]
 
     from distributed import Client, LocalCluster      # or Client("tcp://scheduler:8786")
     with LocalCluster(n_workers=2) as cluster, Client(cluster) as client:
-        results = run(n=1_000_000, p=0.05, executor=client.get_executor())
+        results = run(n=1_000_000, p=0.05, profile="linux", executor=client.get_executor())
 
 With Ray (``pip install "ray[default]"``) a few lines make the executor: a remote call's
 ``ObjectRef.future()`` is a :class:`concurrent.futures.Future`, and ``submit`` is all ``run``
@@ -41,7 +44,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..endpoint import ORPHAN_RETRIES
 from .models import (
     Population,
     fin_retransmission_pmf,
@@ -60,6 +62,8 @@ from .plots import (
     reset_curve,
 )
 from .sampling import (
+    CLOSE_AFTER_READ,
+    DEFAULT_PROFILE,
     OUTCOME_TEXT,
     OUTCOMES,
     Draws,
@@ -82,7 +86,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ORPHAN_RETRIES",
+    "CLOSE_AFTER_READ",
+    "DEFAULT_PROFILE",
     "OUTCOMES",
     "OUTCOME_TEXT",
     "Draws",

@@ -7,12 +7,15 @@ import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-from ..endpoint import INITIAL_RTO, MAX_RTO, ORPHAN_RETRIES
 from ..errors import TcpbookError
-from ..settings import DEFAULT_MSL
-from .sampling import MAX_ARRIVALS, check_parameters, run
+from ..profiles import get as get_profile
+from ..scenarios import get as get_scenario
+from ..settings import Settings
+from ..sim import Simulator
+from .sampling import DEFAULT_PROFILE, MAX_ARRIVALS, check_parameters, run
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,49 +25,66 @@ if TYPE_CHECKING:
 # -- models to set beside the simulation -------------------------------------------------------
 
 
-def fin_retransmission_pmf(p: float, retries: int = ORPHAN_RETRIES) -> list[float]:
+@cache
+def retransmission_times(profile: str = DEFAULT_PROFILE) -> tuple[float, ...]:
+    """When B, in LAST_ACK, sends its FIN if nothing ever answers it: 0 for the first copy,
+    then each retransmission, until the kernel gives up.
+
+    The schedule is each kernel's own and is read off the simulator rather than retyped: the
+    ``late-fin`` scenario (every segment A sends in TIME_WAIT is lost) with an MSL so long that
+    A never leaves TIME_WAIT. Linux (``linux``): a tail-loss probe about 0.2 s after the FIN
+    (``tcp_schedule_loss_probe``), then the RTO from the measured RTT with its 200 ms floor,
+    doubling (``tcp_retransmit_timer``), until the orphan's retries run out by time
+    (``tcp_orphan_retries``, ``retransmits_timed_out``): 10 copies over about 100 s. RFC 6298
+    (``rfc9293``): 1, 2, 4, ... s from the 1 s minimum, until R2 (100 s, RFC 9293 3.8.3).
+    """
+    script = get_scenario("late-fin")
+    settings = Settings(profile=profile, msl=1e6).for_scenario(script)
+    trace = Simulator(script, settings, record_timers=False).run()
+    sent = [seg.sent for seg in trace.segments if seg.src == "B" and "FIN" in seg.flags]
+    return tuple(round(t - sent[0], 9) for t in sent)
+
+
+def fin_retransmission_pmf(
+    p: float, profile: str = DEFAULT_PROFILE, *, retries: int | None = None
+) -> list[float]:
     """P(the passive closer's FIN is retransmitted k times), k = 0..retries.
 
     Each try ends the retransmissions only if the FIN gets through and so does the answer to it
     (an ACK from TIME_WAIT, or a RST once A has forgotten the connection): q = (1 - p)². The
-    count is geometric, cut off where Linux gives up (``tcp_orphan_retries``, 8).
+    count is geometric, cut off where the kernel gives up: ``retries`` defaults to the
+    retransmissions of ``profile``'s schedule (:func:`retransmission_times`; Linux: 9).
     """
-    check_parameters(p=p, msl=1.0, seed=0, jitter=0.0)
+    check_parameters(p=p, msl=None, seed=0, jitter=0.0)
+    if retries is None:
+        retries = len(retransmission_times(profile)) - 1
     q = (1 - p) ** 2
     pmf = [(1 - q) ** k * q for k in range(retries)]
     pmf.append((1 - q) ** retries)
     return pmf
 
 
-def retransmission_times(
-    retries: int = ORPHAN_RETRIES, rto: float = INITIAL_RTO, max_rto: float = MAX_RTO
-) -> list[float]:
-    """When a segment is sent again after its first transmission at 0 (RFC 6298 5.5 backoff)."""
-    times = [0.0]
-    for k in range(retries):
-        times.append(times[-1] + min(rto * 2**k, max_rto))
-    return times
-
-
 def passive_close_model(
     p: float,
-    msl: float = DEFAULT_MSL,
+    profile: str = DEFAULT_PROFILE,
+    msl: float | None = None,
     *,
-    retries: int = ORPHAN_RETRIES,
-    rto: float = INITIAL_RTO,
-    max_rto: float = MAX_RTO,
+    times: Sequence[float] | None = None,
 ) -> dict[str, float]:
     """Exact outcome probabilities for B in LAST_ACK, given A waits in FIN_WAIT_2 for B's FIN.
 
-    B sends its FIN at 0 and again at 1, 3, 7, 15, ... s. Each copy is lost with probability p.
-    The first one to arrive puts A in TIME_WAIT for 2MSL; a later copy that arrives while A is
-    still there is ACKed and restarts the 2MSL timer (RFC 9293 3.10.7.4), one that arrives after
-    it is answered with RST (3.10.7.1). The answer is itself lost with probability p. This
-    ignores what the simulation includes: A's own FIN still being retransmitted, jitter.
+    B sends its FIN at the ``times`` of ``profile``'s schedule (:func:`retransmission_times`).
+    Each copy is lost with probability p. The first one to arrive puts A in TIME_WAIT for 2MSL
+    (``msl`` defaults to the profile's: Linux 30 s, RFC 9293 120 s); a later copy that arrives
+    while A is still there is ACKed and restarts the 2MSL timer (RFC 9293 3.10.7.4), one that
+    arrives after it is answered with RST (3.10.7.1). The answer is itself lost with
+    probability p. If nothing answered the last copy, B gives up ("timeout"). This ignores what
+    the simulation includes: A's own FIN still being retransmitted, A's FIN_WAIT_2 timer
+    running out before any copy arrives (Linux: 60 s of lost copies, about p⁸), jitter.
     """
     check_parameters(p=p, msl=msl, seed=0, jitter=0.0)
-    sent = retransmission_times(retries, rto, max_rto)
-    two_msl = 2 * msl
+    sent = retransmission_times(profile) if times is None else tuple(times)
+    two_msl = 2 * (get_profile(profile).msl if msl is None else msl)
     # state: None = A has not seen B's FIN; a time = A last restarted TIME_WAIT then;
     # "gone" = A has closed and answers with RST.
     states: dict[float | str | None, float] = {None: 1.0}
@@ -145,9 +165,10 @@ def _check_population(rate: float, duration: float) -> float:
 
 def time_wait_population(
     rate: float,
-    msl: float = DEFAULT_MSL,
+    msl: float | None = None,
     duration: float | None = None,
     *,
+    profile: str = DEFAULT_PROFILE,
     p: float = 0.0,
     samples: int = 2000,
     seed: int = 0,
@@ -161,18 +182,26 @@ def time_wait_population(
     Simulating millions of lifecycles would be wasteful: the ``samples`` simulated lifecycles
     give the distribution of the TIME_WAIT duration (2MSL, longer when a retransmitted FIN
     restarts the timer), and each of the ``rate × duration`` closes draws its duration from
-    them. Closes arrive as a Poisson process (or evenly spaced with ``poisson=False``).
+    them (lifecycles of kernel ``profile``; ``msl`` overrides its MSL). Closes arrive as a
+    Poisson process (or evenly spaced with ``poisson=False``).
     ``duration`` defaults to three times 2MSL. ``durations`` reuses TIME_WAIT durations already
     simulated (e.g. ``Results.time_wait_durations``) instead of running ``samples`` lifecycles.
     """
     import numpy as np
 
     check_parameters(p=p, msl=msl, seed=seed, jitter=0.0)
+    msl = get_profile(profile).msl if msl is None else msl
     duration = _check_population(rate, 6.0 * msl if duration is None else duration)
     expected = rate * duration
     if durations is None:
         durations = run(
-            n=samples, p=p, msl=msl, seed=seed, executor=executor, progress=False
+            n=samples,
+            p=p,
+            profile=profile,
+            msl=msl,
+            seed=seed,
+            executor=executor,
+            progress=False,
         ).time_wait_durations
     if len(durations) == 0:
         raise TcpbookError("durations is empty: need at least one simulated TIME_WAIT duration")

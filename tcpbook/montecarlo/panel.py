@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from ..settings import DEFAULT_MSL
+from ..profiles import PROFILES
 from .models import time_wait_population
 from .plots import dashboard
-from .sampling import run
+from .sampling import DEFAULT_PROFILE, run
 
 if TYPE_CHECKING:
     pass
 
 
-MSL_CHOICES: tuple[tuple[str, float], ...] = (
+#: ``None``: the profile's own MSL (Linux and FreeBSD 30 s, RFC 9293 120 s).
+MSL_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("profile's", None),
     ("0.5 s", 0.5),
     ("1 s", 1.0),
     ("2 s", 2.0),
@@ -28,8 +30,11 @@ RATE_CHOICES = (100, 300, 1_000, 3_000, 10_000, 30_000)
 EXPLORE_DPI = 72
 
 
-def explorer(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
-    """Sliders for loss, MSL and connection rate over the four-panel :func:`dashboard`.
+def explorer(
+    *, profile: str = DEFAULT_PROFILE, n: int = 300, big: int = 20_000, seed: int = 1
+) -> Any:
+    """A profile chooser and sliders for loss, MSL and connection rate over the four-panel
+    :func:`dashboard`.
 
     Each move re-runs ``n`` lifecycles (fast enough to follow a slider); the button runs
     ``big`` of them on every core for smoother curves.
@@ -41,8 +46,9 @@ def explorer(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
     p = W.FloatSlider(
         value=0.1, min=0.0, max=0.5, step=0.01, description="loss p", continuous_update=False
     )
+    kernel = W.Dropdown(options=list(PROFILES), value=profile, description="profile")
     msl = W.SelectionSlider(
-        options=MSL_CHOICES, value=DEFAULT_MSL, description="MSL", continuous_update=False
+        options=MSL_CHOICES, index=0, description="MSL", continuous_update=False
     )
     rate = W.SelectionSlider(
         options=[(f"{r:,}/s", r) for r in RATE_CHOICES],
@@ -55,9 +61,9 @@ def explorer(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
     status = W.HTML()
 
     def redraw(size: int) -> None:
-        res = run(n=size, p=p.value, msl=msl.value, seed=seed, progress=False)
+        res = run(n=size, p=p.value, profile=kernel.value, msl=msl.value, seed=seed, progress=False)
         pop = time_wait_population(
-            rate.value, msl.value, durations=res.time_wait_durations, p=p.value, seed=seed
+            rate.value, res.msl, durations=res.time_wait_durations, p=p.value, seed=seed
         )
         fig = dashboard(res, pop)
         buf = io.BytesIO()
@@ -65,16 +71,18 @@ def explorer(*, n: int = 300, big: int = 20_000, seed: int = 1) -> Any:
         image.value = buf.getvalue()
         status.value = f"<pre>{html.escape(res.summary())}\n{html.escape(repr(pop))}</pre>"
 
-    for control in (p, msl, rate):
+    for control in (kernel, p, msl, rate):
         control.observe(lambda _change: redraw(n), names="value")
     button.on_click(lambda _b: redraw(big))
     redraw(n)
     from ..display import StillBox
 
-    text = f"Monte Carlo explorer: {n} lifecycles per move, loss p={p.value:g}, MSL {msl.value:g} s"
-    return StillBox(
-        [W.HBox([p, msl, rate, button]), image, status], still=lambda: image.value, text=text
+    text = (
+        f"Monte Carlo explorer: {n} lifecycles per move, profile {kernel.value}, "
+        f"loss p={p.value:g}, the profile's MSL"
     )
+    controls = [W.HBox([kernel, p]), W.HBox([msl, rate, button])]
+    return StillBox([*controls, image, status], still=lambda: image.value, text=text)
 
 
 __all__ = ["explorer"]

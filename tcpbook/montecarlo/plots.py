@@ -9,7 +9,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from .models import Population, fin_retransmission_pmf, passive_close_model
-from .sampling import OUTCOMES, Results, run, wilson
+from .sampling import DEFAULT_PROFILE, OUTCOMES, Results, run, wilson
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,7 +47,9 @@ def plot_close_durations(results: Results, ax: Axes | None = None) -> Figure:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("seconds (log scale)")
     ax.set_ylabel("fraction of lifecycles closed")
-    ax.set_title(f"Close durations: loss p = {results.p:g}, MSL = {results.msl:g} s")
+    ax.set_title(
+        f"Close durations ({results.profile}): loss p = {results.p:g}, MSL = {results.msl:g} s"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right")
     return fig
@@ -61,7 +63,7 @@ def plot_fin_retransmissions(results: Results, ax: Axes | None = None) -> Figure
     """
     fig, ax = _axes(ax)
     model_case = [lc for lc in results.lifecycles if lc.b_fin_in_fin_wait_2]
-    pmf = fin_retransmission_pmf(results.p)
+    pmf = fin_retransmission_pmf(results.p, results.profile)
     ks = list(range(len(pmf)))
     width = 0.4
     a = Counter(lc.fin_retx_a for lc in results.lifecycles)
@@ -87,18 +89,24 @@ def plot_fin_retransmissions(results: Results, ax: Axes | None = None) -> Figure
     ax.set_xticks(ks)
     ax.set_xlabel("retransmissions of the FIN (k)")
     ax.set_ylabel("fraction of lifecycles")
-    ax.set_title(f"FIN retransmissions: loss p = {results.p:g}")
+    ax.set_title(f"FIN retransmissions ({results.profile}): loss p = {results.p:g}")
     ax.legend(loc="upper right", fontsize="small")
     return fig
 
 
 def reset_curve(
-    ps: Sequence[float], msl: float, *, n: int, seed: int = 0, executor: Executor | None = None
+    ps: Sequence[float],
+    msl: float | None,
+    *,
+    n: int,
+    profile: str = DEFAULT_PROFILE,
+    seed: int = 0,
+    executor: Executor | None = None,
 ) -> list[tuple[float, float, float, float]]:
     """``[(p, simulated P(RST | model case), low, high), ...]`` with 95 % Wilson bounds."""
     points = []
     for p in ps:
-        res = run(n=n, p=p, msl=msl, seed=seed, executor=executor, progress=False)
+        res = run(n=n, p=p, profile=profile, msl=msl, seed=seed, executor=executor, progress=False)
         case = [lc for lc in res.lifecycles if lc.b_fin_in_fin_wait_2]
         k = sum(lc.outcome == "reset" for lc in case)
         lo, hi = wilson(k, len(case)) if case else (0.0, 1.0)
@@ -111,11 +119,13 @@ def plot_reset_probability(
     msls: Sequence[float],
     *,
     n: int,
+    profile: str = DEFAULT_PROFILE,
     seed: int = 0,
     executor: Executor | None = None,
     ax: Axes | None = None,
 ) -> Figure:
-    """P(B is reset instead of closing cleanly) against loss, one colour per MSL.
+    """P(B is reset instead of closing cleanly) against loss, one colour per MSL, for the
+    FIN retransmission schedule of kernel ``profile``.
 
     Dots: simulation (lifecycles in the model's case), with 95 % intervals; lines: the exact
     :func:`passive_close_model`.
@@ -124,9 +134,10 @@ def plot_reset_probability(
     fine = [i / 100 for i in range(1, 61)]
     for i, msl in enumerate(msls):
         colour = f"C{i}"
-        model = [passive_close_model(p, msl)["reset"] for p in fine]
+        model = [passive_close_model(p, profile, msl)["reset"] for p in fine]
         ax.plot(fine, model, color=colour, label=f"MSL {msl:g} s (2MSL {2 * msl:g} s)")
-        pts = [pt for pt in reset_curve(ps, msl, n=n, seed=seed, executor=executor) if pt[1] > 0]
+        curve = reset_curve(ps, msl, n=n, profile=profile, seed=seed, executor=executor)
+        pts = [pt for pt in curve if pt[1] > 0]
         if pts:
             ax.errorbar(
                 [pt[0] for pt in pts],
@@ -142,7 +153,9 @@ def plot_reset_probability(
     ax.set_xlim(0, 0.6)
     ax.set_xlabel("loss probability p per segment")
     ax.set_ylabel("P(B ends with RST)")
-    ax.set_title("A short MSL turns lost ACKs into resets (lines: model, dots: simulation)")
+    ax.set_title(
+        f"{profile}: a short MSL turns lost ACKs into resets (lines: model, dots: simulation)"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     return fig
@@ -196,7 +209,10 @@ def plot_outcomes(results: Results, ax: Axes | None = None) -> Figure:
         )
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("fraction of lifecycles")
-    ax.set_title(f"How B ended: {results.n} lifecycles, p = {results.p:g}, MSL = {results.msl:g} s")
+    ax.set_title(
+        f"How B ended ({results.profile}): {results.n} lifecycles, p = {results.p:g}, "
+        f"MSL = {results.msl:g} s"
+    )
     return fig
 
 

@@ -13,27 +13,31 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import TcpbookError
-from ..scenarios import Scenario
+from ..scenarios import Scenario, Step
 from ..scenarios import get as get_scenario
-from ..settings import DEFAULT_MSL, Settings
-from ..sim import DelayRule, DropRule, Simulator
+from ..settings import Settings
+from ..sim import Call, DelayRule, DropRule, Simulator
+from ..states import State
 from ..trace import SegmentRecord, Trace
 
 if TYPE_CHECKING:
-    pass
+    from ..endpoint import Segment
+
+#: The kernel profile a Monte Carlo run follows unless told otherwise (:mod:`tcpbook.profiles`).
+DEFAULT_PROFILE = "linux"
 
 
 #: How lifecycle B (the passive closer) ended, in the order reports list them.
 OUTCOMES = ("clean", "reset", "timeout", "failed")
 OUTCOME_TEXT = {
-    "clean": "clean close (the ACK of B's FIN arrived)",
-    "reset": "B was reset (A had already forgotten the connection)",
-    "timeout": "B gave up retransmitting",
-    "failed": "no complete close (e.g. the handshake never finished)",
+    "clean": "clean close: the ACK of B's FIN reached B",
+    "reset": "B got a RST: A had left the connection (see reset_causes) when B's segment came",
+    "timeout": "B gave up retransmitting its FIN (or data) and closed on its own",
+    "failed": "no close to measure: the handshake or B's reply never got through",
 }
 
 SERIAL_BELOW = 4000  # fewer lifecycles than this run in-process: a pool costs more to start
@@ -55,8 +59,9 @@ class Lifecycle(NamedTuple):
     fin_retx_a: int  # retransmissions of A's FIN
     fin_retx_b: int  # retransmissions of B's FIN
     segments: int  # segments put on the wire
-    a_end: str  # the event that closed A last ("timeout 2MSL", "rcv data after CLOSE", ...)
+    a_end: str  # the event that closed A last ("timeout 2MSL", "timeout FIN_WAIT_2", ...)
     b_fin_in_fin_wait_2: bool  # A sat in FIN_WAIT_2 when B sent its FIN: passive_close_model's case
+    final_ack_lost: bool  # at least one ACK of B's FIN (a final ACK) was lost
 
 
 class _Times(NamedTuple):
@@ -175,7 +180,20 @@ def summarize(trace: Trace, index: int = 0) -> Lifecycle:
         len(trace.segments),
         times.a_cause,
         _only_fin_left(trace, times.b_last_ack),
+        _final_ack_lost(trace),
     )
+
+
+def _final_ack_lost(trace: Trace) -> bool:
+    """A dropped segment of A acknowledged B's FIN (the "final ACK" of the four-way close)."""
+    fin_end = None
+    for seg in trace.segments:
+        if fin_end is None:
+            if seg.src == "B" and "FIN" in seg.flags:
+                fin_end = seg.seq + seg.len + 1
+        elif seg.src == "A" and seg.fate == "dropped" and seg.ack == fin_end:
+            return True
+    return False
 
 
 def lifecycle(
@@ -183,23 +201,88 @@ def lifecycle(
     *,
     index: int,
     p: float,
-    msl: float = DEFAULT_MSL,
+    profile: str = DEFAULT_PROFILE,
+    msl: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
 ) -> Trace:
     """The trace of lifecycle ``index`` of a Monte Carlo run: look at any single run in detail."""
     check_parameters(p=p, msl=msl, seed=seed, jitter=jitter)
-    script, settings = _prepare(scenario, msl)
-    return _simulate_one(script, settings, p, seed, jitter, index, record_timers=True)
+    return _simulate_one(_prepare(scenario, profile, msl), p, seed, jitter, index, True)
 
 
-def _prepare(scenario: str, msl: float) -> tuple[Scenario, Settings]:
-    """The script and the settings every lifecycle of a run shares (resolved once).
+#: A closes this long after it has read all of B's reply (in a lossless run, when the scenario
+#: script would have it close: 0.5 s after ESTABLISHED, B's 200 bytes sent at 0.2 s).
+CLOSE_AFTER_READ = 0.3
+
+
+class _Plan(NamedTuple):
+    """What every lifecycle of a run shares, resolved once: the script (without A's end step
+    when A ends after reading B's reply), the settings, that step and the reply's length."""
+
+    script: Scenario
+    settings: Settings
+    end: Step | None
+    reply: int
+
+
+def _prepare(scenario: str, profile: str, msl: float | None) -> _Plan:
+    """The plan of a run's lifecycles.
 
     ``drop=()``: the losses are Monte Carlo's own draws, never the scenario's built-in rule.
+    An explicit ``msl`` overrides the profile's (e.g. a short MSL for teaching).
     """
     script = get_scenario(scenario)
-    return script, Settings(msl=msl, drop=()).for_scenario(script)
+    options: dict[str, Any] = {"profile": profile, "drop": ()}
+    if msl is not None:
+        options["msl"] = msl
+    settings = Settings(**options).for_scenario(script)
+    split = _read_then_close(script)
+    if split is None:
+        return _Plan(script, settings, None, 0)
+    return _Plan(split[0], settings, split[1], split[2])
+
+
+class _ReadThenClose(Simulator):
+    """A lifecycle whose A ends (close, shutdown) only once it has read all of B's reply.
+
+    A real client closes after it has read the answer it asked for. The scenario scripts close
+    A a fixed time after ESTABLISHED, which under loss is often before B's reply got through:
+    the reply then reaches a closed socket and Linux answers RST ("data after close", as
+    ``tcp_rcv_state_process`` does for an orphan), a reset that has nothing to do with how the
+    close itself fares. Here A's end step waits until A's RCV.NXT covers B's reply, then runs
+    :data:`CLOSE_AFTER_READ` seconds later. The check runs as each segment is sent (``launch``,
+    the simulator's network hook), which is when A acknowledges what it has read.
+    """
+
+    def __init__(
+        self, scenario: Scenario, settings: Settings, end: Step, reply: int, **hooks: Any
+    ) -> None:
+        super().__init__(scenario, settings, **hooks)
+        self.end = end
+        self.reply = reply
+        self.ended = False
+
+    def launch(self, rec: SegmentRecord, seg: Segment, flight: float) -> bool:
+        if not self.ended and rec.src == "A":
+            tcb = self.hosts["A"].tcb
+            if tcb is not None and tcb.rcv_nxt - tcb.irs - 1 >= self.reply:
+                self.ended = True
+                self.kernel.schedule_at(self.now + CLOSE_AFTER_READ, Call(self, self.end))
+        return super().launch(rec, seg, flight)
+
+
+def _read_then_close(script: Scenario) -> tuple[Scenario, Step, int] | None:
+    """``script`` without A's end step, that step and the bytes of B's reply; None when the
+    script is not a request/reply exchange (a fixed script) or B sends nothing before A ends."""
+    options = script.options
+    if options is None or not options.get("b_bytes", 200):
+        return None
+    for i, step in enumerate(script.steps):
+        if step.endpoint == "A" and step.on is State.ESTABLISHED and step.call != "send":
+            rest = script.steps[:i] + script.steps[i + 1 :]
+            return replace(script, steps=rest), step, int(options.get("b_bytes", 200))
+    return None
 
 
 class Draws:
@@ -224,13 +307,11 @@ class Draws:
 
 
 def _simulate_one(
-    script: Scenario,
-    settings: Settings,
+    plan: _Plan,
     p: float,
     seed: int,
     jitter: float,
     index: int,
-    *,
     record_timers: bool = False,
 ) -> Trace:
     """Lose each segment with probability ``p`` and delay it by up to ``jitter`` seconds.
@@ -254,8 +335,16 @@ def _simulate_one(
         def delay_rule(rec: SegmentRecord) -> float:
             return lag(rec.id) * jitter
 
-    sim = Simulator(
-        script, settings, drop_rule=drop_rule, delay_rule=delay_rule, record_timers=record_timers
+    settings = plan.settings
+    hooks: dict[str, Any] = {
+        "drop_rule": drop_rule,
+        "delay_rule": delay_rule,
+        "record_timers": record_timers,
+    }
+    sim = (
+        Simulator(plan.script, settings, **hooks)
+        if plan.end is None
+        else _ReadThenClose(plan.script, settings, plan.end, plan.reply, **hooks)
     )
     trace = sim.run()
     # Record what the draws decided, so that the trace says how to replay it with simulate().
@@ -272,14 +361,18 @@ def _simulate_one(
 
 
 def _run_chunk(
-    scenario: str, p: float, msl: float, seed: int, jitter: float, start: int, stop: int
+    scenario: str,
+    profile: str,
+    p: float,
+    msl: float | None,
+    seed: int,
+    jitter: float,
+    start: int,
+    stop: int,
 ) -> list[Lifecycle]:
     """One task for a worker: lifecycles ``start`` to ``stop - 1`` (top level, so it pickles)."""
-    script, settings = _prepare(scenario, msl)
-    return [
-        summarize(_simulate_one(script, settings, p, seed, jitter, i), i)
-        for i in range(start, stop)
-    ]
+    plan = _prepare(scenario, profile, msl)
+    return [summarize(_simulate_one(plan, p, seed, jitter, i), i) for i in range(start, stop)]
 
 
 @dataclass(frozen=True)
@@ -289,10 +382,11 @@ class Results:
     scenario: str
     n: int
     p: float
-    msl: float
+    msl: float  # the MSL the run used: its profile's, or the one given
     seed: int
     jitter: float
     lifecycles: tuple[Lifecycle, ...]
+    profile: str = DEFAULT_PROFILE
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -309,6 +403,18 @@ class Results:
     def interval(self, outcome: str, z: float = 1.96) -> tuple[float, float]:
         """Wilson score interval (95 % by default) for the probability of ``outcome``."""
         return wilson(self.outcomes[outcome] if outcome in OUTCOMES else -1, self.n, z)
+
+    @property
+    def reset_causes(self) -> dict[str, int]:
+        """For the lifecycles in which B was reset: how A had left the connection by then
+        (``"timeout 2MSL"``: TIME_WAIT had ended; ``"timeout FIN_WAIT_2"``: A's orphaned
+        FIN_WAIT_2 timer had run out; a give-up of A's own FIN on kernels that send RST)."""
+        return dict(Counter(lc.a_end for lc in self.lifecycles if lc.outcome == "reset"))
+
+    def after_lost_final_ack(self) -> dict[str, int]:
+        """Outcomes of the lifecycles in which at least one ACK of B's FIN was lost."""
+        counts = Counter(lc.outcome for lc in self.lifecycles if lc.final_ack_lost)
+        return {name: counts.get(name, 0) for name in OUTCOMES}
 
     @property
     def rst_probability(self) -> float:
@@ -358,14 +464,28 @@ class Results:
     def summary(self) -> str:
         """A short, deterministic text report."""
         lines = [
-            f"{self.n} lifecycles of {self.scenario!r}: loss p={self.p:g} per segment, "
-            f"MSL {self.msl:g} s, jitter {self.jitter:g} s, seed {self.seed}",
+            f"{self.n} lifecycles of {self.scenario!r}, profile {self.profile}: loss "
+            f"p={self.p:g} per segment, MSL {self.msl:g} s, jitter {self.jitter:g} s, "
+            f"seed {self.seed}",
         ]
         for name, count in self.outcomes.items():
             lo, hi = self.interval(name)
             lines.append(
                 f"  {name:8} {count:7d}  {count / self.n:7.2%}  "
                 f"(95% CI {lo:.2%} to {hi:.2%})  {OUTCOME_TEXT[name]}"
+            )
+        causes = self.reset_causes
+        if causes:
+            lines.append(
+                "  resets, by how A had left: "
+                + ", ".join(f"{cause} {k}" for cause, k in sorted(causes.items()))
+            )
+        lost = self.after_lost_final_ack()
+        total = sum(lost.values())
+        if total:
+            lines.append(
+                f"  a final ACK was lost in {total} lifecycles: "
+                + ", ".join(f"{name} {k}" for name, k in lost.items() if k)
             )
         a = sum(lc.fin_retx_a for lc in self.lifecycles) / self.n
         b = sum(lc.fin_retx_b for lc in self.lifecycles) / self.n
@@ -381,7 +501,8 @@ class Results:
 
     def __repr__(self) -> str:
         return (
-            f"<Results {self.scenario!r} n={self.n} p={self.p:g} msl={self.msl:g}: "
+            f"<Results {self.scenario!r} {self.profile} n={self.n} p={self.p:g} "
+            f"msl={self.msl:g}: "
             f"RST {self.rst_probability:.2%}>"
         )
 
@@ -407,10 +528,13 @@ def quantiles(values: Sequence[float], qs: Iterable[float]) -> list[float]:
 # -- running ------------------------------------------------------------------------------------
 
 
-def check_parameters(*, p: float, msl: float, seed: int, jitter: float) -> None:
+def check_parameters(*, p: float, msl: float | None, seed: int, jitter: float) -> None:
+    """One clear line for each bad value (``msl=None``: the profile's MSL)."""
     if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
         raise TcpbookError(f"p is a loss probability from 0 to 1, got {p!r}")
-    if isinstance(msl, bool) or not isinstance(msl, int | float) or not 0 < msl < math.inf:
+    if msl is not None and (
+        isinstance(msl, bool) or not isinstance(msl, int | float) or not 0 < msl < math.inf
+    ):
         raise TcpbookError(f"msl must be a positive number of seconds, got {msl!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise TcpbookError(f"seed must be an integer 0 or more, got {seed!r}")
@@ -462,7 +586,8 @@ def run(
     *,
     n: int,
     p: float,
-    msl: float = DEFAULT_MSL,
+    profile: str = DEFAULT_PROFILE,
+    msl: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
     executor: Executor | None = None,
@@ -471,6 +596,10 @@ def run(
     progress: bool | Progress | None = None,
 ) -> Results:
     """Simulate ``n`` lifecycles of ``scenario`` with loss ``p`` per segment; see :class:`Results`.
+
+    Each lifecycle follows kernel ``profile`` (:mod:`tcpbook.profiles`; ``msl`` overrides its
+    MSL). In a request/reply scenario A ends only after it has read B's reply, as a real
+    client does (see :class:`_ReadThenClose`), so a reset measures what the close did.
 
     ``jitter`` adds a uniformly random 0 to ``jitter`` seconds to each segment's one-way delay
     (segments may then overtake each other). ``executor`` is any
@@ -483,12 +612,14 @@ def run(
     get_scenario(scenario)
     _check_run(n, workers, chunk_size)
     check_parameters(p=p, msl=msl, seed=seed, jitter=jitter)
-    p, msl, jitter = float(p), float(msl), float(jitter)
+    p, jitter = float(p), float(jitter)
+    msl = None if msl is None else float(msl)
+    used_msl = _prepare(scenario, profile, msl).settings.msl  # also checks the profile
     pool_size = workers or os.cpu_count() or 1
     if chunk_size is None:
         chunk_size = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(n / (CHUNKS_PER_WORKER * pool_size))))
     bounds = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
-    args = (scenario, p, msl, seed, jitter)
+    args = (scenario, profile, p, msl, seed, jitter)
     bar = _progress_bar(progress, n)
     report: Progress | None = progress if callable(progress) else None
 
@@ -512,7 +643,7 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    return Results(scenario, n, p, msl, seed, jitter, tuple(lifecycles))
+    return Results(scenario, n, p, used_msl, seed, jitter, tuple(lifecycles), profile)
 
 
 def _check_run(n: int, workers: int | None, chunk_size: int | None) -> None:
@@ -527,7 +658,7 @@ def _check_run(n: int, workers: int | None, chunk_size: int | None) -> None:
 
 def _collect(
     executor: Executor,
-    args: tuple[str, float, float, int, float],
+    args: tuple[str, str, float, float | None, int, float],
     bounds: list[tuple[int, int]],
     into: list[Lifecycle],
     advance: Callable[[int, int], None],
