@@ -11,18 +11,18 @@ from tcpbook import exercises as X
 #: A right and a wrong answer for every exercise of the book.
 ANSWERS: dict[str, tuple[Any, Any]] = {
     "handshake-numbers": ((4243, 4243, 778), (4242, 4242, 777)),
-    "give-up": (15, 7),
-    "syn-timeout": ([1, 2, 3, 4, 5, 6, 7], [1, 2]),
+    "give-up": (19, 15),
+    "syn-timeout": (list(range(1, 12)), [1, 2, 3, 4, 5, 6, 7]),
     "who-waits": (("A", 60), ("B", 30)),
     "lost-fin": ([8], [9]),
     "fin-ack-count": (3, 4),
-    "lost-final-ack": ((1.95, 61.9), (1.9, 60.9)),
-    "rst-ending": ([11, 13, 15, 17], [11, 13]),
-    "linux-threshold": (0.101, 0.09),
+    "lost-final-ack": ((1.25, 61.2), (1.95, 61.9)),
+    "rst-ending": ([11, 13, 15, 17, 19, 21, 23], [11, 13, 15, 17]),
+    "linux-threshold": (0.151, 0.14),
     "old-segment-dies": (20, 30),
     "ttl-vs-msl": ("b", "a"),
     "skip-rst": (11, 10),
-    "gives-up": (367, 368.65),
+    "gives-up": (153.6, 367),
     "keep-time-wait": ({"rfc1337": True}, {"skip_time_wait": True}),
     "stuck-side": (("B", "CLOSE_WAIT"), ("A", "FIN_WAIT_2")),
     "reset-without-abort": ("close-unread", "abort"),
@@ -118,21 +118,26 @@ def test_feedback_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     X.check("rst-ending", [11, 13])
     assert capsys.readouterr().out == first
     assert first == (
-        "✘ Not yet: losing #11, #13, B still closed cleanly at 3.95 s because A's ACK #15 got "
+        "✘ Not yet: losing #11, #13, B still closed cleanly at 1.55 s because A's ACK #15 got "
         "through. Every time A answers B's FIN, the ACK restarts 2MSL: keep losing.\n"
     )
 
 
 def test_rst_ending_accepts_any_loss_that_works() -> None:
-    correct, text = X.grade("rst-ending", [11, 13, 15, 17, 19])
+    correct, text = X.grade("rst-ending", [11, 13, 15, 17, 19, 21, 23, 25])
     assert correct, text
     assert "LAST_ACK to CLOSED by that RST" in text
+    assert not X.grade("rst-ending", [11, 13, 15, 17, 19, 21])[0]
 
 
 def test_linux_threshold_is_found_by_bisection() -> None:
-    assert 0.1 < X.msl_threshold(rto=0.2) <= 0.102  # rounded up, never into the breaking side
-    assert 0.5 < X.msl_threshold() <= 0.502
-    assert not X.closes_cleanly(0.5) and X.closes_cleanly(0.51)
+    # linux: B's FIN copy is a tail-loss probe 0.3 s after A entered TIME_WAIT
+    assert 0.15 < X.msl_threshold() <= 0.152  # rounded up, never into the breaking side
+    assert not X.closes_cleanly(0.15) and X.closes_cleanly(0.16)
+    # rfc9293: the copy waits a whole RTO of at least 1 s
+    assert 0.5 < X.msl_threshold(profile="rfc9293") <= 0.502
+    assert not X.closes_cleanly(0.5, profile="rfc9293")
+    assert X.closes_cleanly(0.51, profile="rfc9293")
 
 
 def test_bisection_prints_its_steps(capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,7 +167,7 @@ def test_hint_solution_question_and_show(capsys: pytest.CaptureFixture[str]) -> 
     X.show("05")
     out = capsys.readouterr().out
     assert out.startswith("Hint 1: List B's FIN segments")
-    assert "Solution: 367 s" in out
+    assert "Solution: 153.6 s" in out
     assert "[gives-up] In `a-vanishes`" in out
     assert out.count("[") >= 5 and "[listen-send]" in out
 
@@ -189,9 +194,9 @@ def test_every_exercise_is_asked_in_its_chapter_with_a_hidden_solution(chapter: 
 
 
 def test_lost_final_ack_recognises_the_right_times_in_the_wrong_order() -> None:
-    correct, text = X.grade("lost-final-ack", (61.9, 1.95))
+    correct, text = X.grade("lost-final-ack", (61.2, 1.25))
     assert not correct
-    assert "wrong order" in text and "(1.95, 61.9)" in text
+    assert "wrong order" in text and "(1.25, 61.2)" in text
     assert "both times are off" not in text
     correct, text = X.grade("lost-final-ack", (1.9, 60.9))
     assert not correct and "both times are off" in text
@@ -261,3 +266,14 @@ def test_packetdrill_answers_are_run_as_scripts() -> None:
     assert correct and "pass" in text
     correct, text = X.grade("unread-rst", "+0 > R. 1:1(0) ack 100")
     assert not correct and "A sent > R. 1:1(0) ack 101" in text
+
+
+def test_checkers_simulate_the_books_profile_unless_an_exercise_names_another() -> None:
+    from tcpbook.exercises.base import simulate
+    from tcpbook.profiles import DEFAULT_PROFILE
+
+    assert DEFAULT_PROFILE == "linux"
+    assert simulate("close").params["profile"] == "linux"
+    assert simulate("close", profile="rfc9293").params["profile"] == "rfc9293"
+    # the numbers the questions give are the linux ones: a tail-loss probe, not a 1 s RTO
+    assert X.grade("lost-fin", [8])[1].count("0.9 s") == 1

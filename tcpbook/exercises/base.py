@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TcpbookError
+from ..profiles import DEFAULT_PROFILE
 from ..trace import Trace
 
 Checker = Callable[[Any], tuple[bool, str]]
@@ -33,11 +34,13 @@ class Exercise:
     solution: str
 
 
-def simulate(scenario: str, **kwargs: Any) -> Trace:
-    """``tcpbook.simulate``, imported late (the package imports this module)."""
+def simulate(scenario: str, *, profile: str = DEFAULT_PROFILE, **kwargs: Any) -> Trace:
+    """``tcpbook.simulate`` under the book's kernel profile (``linux``, the kernel of the
+    captures and of chapter 06) unless an exercise names another; imported late (the package
+    imports this module)."""
     from .. import simulate as run
 
-    return run(scenario, **kwargs)
+    return run(scenario, profile=profile, **kwargs)
 
 
 def segment_list(answer: Any) -> list[int]:

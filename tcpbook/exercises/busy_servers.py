@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..montecarlo.models import fin_retransmission_pmf
+from ..profiles import DEFAULT_PROFILE
+from ..profiles import get as get_profile
 from .base import Exercise, number
 
 PORTS = 60999 - 32768 + 1  # net.ipv4.ip_local_port_range default: 32768-60999
-TIME_WAIT_S = 60.0  # Linux TCP_TIMEWAIT_LEN
-ORPHAN_TRIES = 8  # Linux tcp_orphan_retries = 0 means 8
+TIME_WAIT_S = 2 * get_profile(DEFAULT_PROFILE).msl  # Linux TCP_TIMEWAIT_LEN, 60 s
 
 
 def _close_enough(got: float, want: float, share: float = 0.02) -> bool:
@@ -47,20 +49,20 @@ def _check_port_limit(answer: Any) -> tuple[bool, str]:
     )
 
 
-def _fin_mean(p: float) -> float:
-    """E[K] for K retransmissions of B's FIN, geometric with success (1-p)^2, cut at 8."""
-    q = (1 - p) ** 2
-    pmf = [(1 - q) ** k * q for k in range(ORPHAN_TRIES)] + [(1 - q) ** ORPHAN_TRIES]
-    return sum(k * x for k, x in enumerate(pmf))
+def _fin_pmf(p: float) -> list[float]:
+    """P(K = k) for B's FIN retransmissions, geometric with success (1-p)^2, cut where the
+    book's kernel (linux) gives up."""
+    return fin_retransmission_pmf(p, DEFAULT_PROFILE)
 
 
 def _check_fin_law(answer: Any) -> tuple[bool, str]:
     got = number(answer, "an expected number of retransmissions")
-    exact, simple = _fin_mean(0.2), 1 / 0.8**2 - 1
+    pmf = _fin_pmf(0.2)
+    exact, simple = sum(k * x for k, x in enumerate(pmf)), 1 / 0.8**2 - 1
     if abs(got - exact) <= 0.01 or abs(got - simple) <= 0.01:
         return True, (
             f"Yes: q = (1 - 0.2)² = 0.64, so E[K] ≈ 1/q - 1 = {simple:.4f} "
-            f"({exact:.4f} with the cut-off at {ORPHAN_TRIES} tries)."
+            f"({exact:.4f} with Linux's cut-off after {len(pmf) - 1} retransmissions)."
         )
     return False, (
         f"Not {got:g}. A try succeeds when the FIN arrives and its answer comes back: "
@@ -95,6 +97,6 @@ EXERCISES: tuple[Exercise, ...] = (
         "is B's FIN retransmitted on average?",
         _check_fin_law,
         ("One try works when the FIN arrives and the answer comes back.",),
-        "About 0.5625 = 1/0.8² - 1 (0.5623 with Linux's cut-off at 8 tries).",
+        "About 0.5625 = 1/0.8² - 1 (0.5624 with Linux's cut-off after 9 retransmissions).",
     ),
 )

@@ -14,7 +14,7 @@ def _check_who_waits(answer: Any) -> tuple[bool, str]:
     wait = {e: trace.time_in(e, "TIME_WAIT") for e in ("A", "B")}
     if wait[who] > 0 and abs(wait[who] - seconds) < 0.01:
         return True, (
-            f"Yes: {who} spends {wait[who]:g} s in TIME_WAIT (2MSL with MSL = 30 s); the other "
+            f"Yes: {who} spends {wait[who]:g} s in TIME_WAIT (Linux's fixed 60 s); the other "
             f"side spends {wait['B' if who == 'A' else 'A']:g} s there."
         )
     if wait[who] == 0:
@@ -57,7 +57,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "who-waits",
         "02",
-        "In the `close` scenario (MSL = 30 s), which side enters TIME_WAIT, and for how "
+        "In the `close` scenario (linux profile), which side enters TIME_WAIT, and for how "
         'many seconds? Answer like ("B", 10).',
         _check_who_waits,
         ("Look at trace.time_in(endpoint, 'TIME_WAIT') for both sides.",),
@@ -71,7 +71,8 @@ EXERCISES: tuple[Exercise, ...] = (
         "Answer with a list holding its number.",
         _check_lost_fin,
         ("Find A's FIN in the list of segments of the `close` scenario.",),
-        "[8]: A's FIN,ACK. A retransmits it one RTO (1 s) later, at 1.6 s.",
+        "[8]: A's FIN,ACK. Linux sends it again 0.3 s later, at 0.9 s: a tail-loss probe "
+        "(about twice the measured round trip plus a margin), long before a 1 s RTO would.",
     ),
     Exercise(
         "fin-ack-count",

@@ -28,16 +28,23 @@ def _check_handshake_numbers(answer: Any) -> tuple[bool, str]:
     return False, "Not quite: " + "; ".join(wrong) + ". What does a SYN consume?"
 
 
+GIVE_UP_RETRIES = 7  # net.ipv4.tcp_syn_retries = 3, plus tcp_syn_linear_timeouts = 4
+
+
 def _check_give_up(answer: Any) -> tuple[bool, str]:
     got = number(answer, "a time in seconds")
-    trace = simulate("no-answer", syn_retries=3)
+    trace = simulate("no-answer", syn_retries=GIVE_UP_RETRIES)
     t = next(e.t for e in trace.errors if e.error == "ETIMEDOUT")
+    syns = [s.sent for s in trace.segments if s.src == "A"]
     if abs(got - t) < 0.01:
-        syns = ", ".join(f"{s.sent:g}" for s in trace.segments if s.src == "A")
-        return True, f"Yes: SYNs at {syns} s, then one last timeout of 8 s: ETIMEDOUT at {t:g} s."
+        return True, (
+            f"Yes: SYNs at {', '.join(f'{x:g}' for x in syns)} s (four 1 s waits, then "
+            f"doubling), then one last timeout of {t - syns[-1]:g} s: ETIMEDOUT at {t:g} s."
+        )
     return False, (
-        f"Not {got:g} s. The first RTO is 1 s and each timeout doubles it; after the last "
-        "retransmission A still waits one (doubled) RTO before giving up."
+        f"Not {got:g} s. Linux waits 1 s before each of the first four retransmissions "
+        "(tcp_syn_linear_timeouts), then doubles the wait; after the last retransmission A "
+        "still waits one more (doubled) timeout before giving up."
     )
 
 
@@ -88,15 +95,17 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "give-up",
         "01",
-        "Someone sets tcp_syn_retries = 3 (syn_retries=3). A connects to a host that never "
-        "answers. After how many seconds does connect() fail?",
+        "On Linux someone sets net.ipv4.tcp_syn_retries = 3; with tcp_syn_linear_timeouts = 4 "
+        "that allows 3 + 4 = 7 SYN retransmissions (syn_retries=7 in the model). A connects "
+        "to a host that never answers. After how many seconds does connect() fail?",
         _check_give_up,
         (
-            "Write down when each SYN goes out: 0, then after 1 s, 2 s, 4 s, ... How long "
-            "does A wait after the last one?",
+            "Write down when each SYN goes out: 0, then 1 s apart four times, then 2 s, 4 s, "
+            "... later. How long does A wait after the last one?",
         ),
-        "15 s: SYNs at 0, 1, 3 and 7 s (three retries), then A waits one more doubled RTO "
-        "(8 s) for an answer and gives up at 15 s.",
+        "19 s: SYNs at 0, 1, 2, 3, 4, 5, 7 and 11 s (seven retransmissions: four linear, "
+        "then doubling), then A waits one more doubled timeout (8 s) and gives up at 19 s. "
+        "Under rfc9293 (doubling from the start) three retries would end at 15 s.",
     ),
     Exercise(
         "syn-timeout",
@@ -108,8 +117,9 @@ EXERCISES: tuple[Exercise, ...] = (
             "Lose the first SYN and look at the ladder: what does A send next, and when? Keep "
             "losing whatever A depends on until it gives up.",
         ),
-        "Lose every SYN A sends: [1, 2, 3, 4, 5, 6, 7]. With no retransmission left "
-        "(tcp_syn_retries = 6) A gives up at 127 s. Losing everything B sends back works "
-        "too, but the numbers shift, because each SYN that arrives makes B answer.",
+        "Lose every SYN A sends: [1, 2, ..., 11]. Linux sends 11 SYNs (tcp_syn_retries 6 plus "
+        "4 linear retries), 1 s apart five times and then doubling, and A gives up at 131 s "
+        "(a real 6.18 kernel: about 134 s). Losing everything B sends back works too, but "
+        "the numbers shift, because each SYN that arrives makes B answer.",
     ),
 )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import TcpbookError
+from ..profiles import DEFAULT_PROFILE
 from .base import (
     FINAL_ACK,
     TOLERANCE,
@@ -20,9 +21,18 @@ from .base import (
 )
 
 
-def closes_cleanly(msl: float, *, drop: Iterable[int] = (FINAL_ACK,), rto: float = 1.0) -> bool:
-    """True when, in ``close`` with these losses, B leaves LAST_ACK by an ACK rather than a RST."""
-    trace = simulate("close", msl=msl, drop=list(drop), rto=rto)
+def closes_cleanly(
+    msl: float,
+    *,
+    drop: Iterable[int] = (FINAL_ACK,),
+    rto: float | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> bool:
+    """True when, in ``close`` with these losses, B leaves LAST_ACK by an ACK rather than a RST.
+
+    ``rto`` (the initial retransmission timeout) is the profile's unless given."""
+    options: dict[str, Any] = {} if rto is None else {"rto": rto}
+    trace = simulate("close", msl=msl, drop=list(drop), profile=profile, **options)
     how = how_b_closed(trace)
     return how is not None and how[0] == "rcv ACK of FIN"
 
@@ -30,7 +40,8 @@ def closes_cleanly(msl: float, *, drop: Iterable[int] = (FINAL_ACK,), rto: float
 def msl_threshold(
     *,
     drop: Iterable[int] = (FINAL_ACK,),
-    rto: float = 1.0,
+    rto: float | None = None,
+    profile: str = DEFAULT_PROFILE,
     low: float = 0.06,
     high: float = 30.0,
     tolerance: float = 1e-4,
@@ -43,14 +54,18 @@ def msl_threshold(
     the one-way latency (0.05 s), below which every segment would expire in flight.
     """
     losses = list(drop)
-    if closes_cleanly(low, drop=losses, rto=rto) or not closes_cleanly(high, drop=losses, rto=rto):
+
+    def clean(msl: float) -> bool:
+        return closes_cleanly(msl, drop=losses, rto=rto, profile=profile)
+
+    if clean(low) or not clean(high):
         raise TcpbookError(
             f"bisection needs a breaking MSL ({low:g} s) and a working one ({high:g} s)"
         )
     step = 0
     while high - low > tolerance:
         mid = (low + high) / 2
-        ok = closes_cleanly(mid, drop=losses, rto=rto)
+        ok = clean(mid)
         step += 1
         if verbose:
             print(f"step {step:2}: MSL {mid:8.4f} s -> {'clean close' if ok else 'RST'}")
@@ -73,7 +88,7 @@ def _check_lost_final_ack(answer: Any) -> tuple[bool, str]:
     rtx = next(s for s in trace.segments if s.src == "B" and s.retransmission)
     story = (
         f"B's FIN (#10) is not acknowledged, so B sends it again at {rtx.sent:g} s (#{rtx.id}); "
-        f"A, still in TIME_WAIT, ACKs it again and restarts its 2MSL timer, so B is CLOSED at "
+        f"A, still in TIME_WAIT, ACKs it again and restarts its 60 s, so B is CLOSED at "
         f"{b_t:g} s and A at {a_t:g} s, 60 s after its last ACK."
     )
     if abs(b_said - b_t) <= TOLERANCE and abs(a_said - a_t) <= TOLERANCE:
@@ -129,23 +144,26 @@ def _check_linux_threshold(answer: Any) -> tuple[bool, str]:
     msl = number(answer, "an MSL in seconds")
     if msl <= 0:
         return False, "An MSL must be more than 0 seconds."
-    rto = 0.2
-    want = msl_threshold(rto=rto)  # the smallest clean MSL, to the millisecond
+    want = msl_threshold()  # the smallest clean MSL, to the millisecond
+    trace = simulate("close", drop=[FINAL_ACK])
+    entered = next(tr.t for tr in trace.transitions if tr.endpoint == "A" and tr.dst == "TIME_WAIT")
+    copy = next(s for s in trace.segments if s.src == "B" and s.retransmission)
+    gap = round(copy.arrived - entered, 9) if copy.arrived is not None else math.inf
     why = (
-        f"B's retransmitted FIN reaches A one RTO ({rto:g} s) after A entered TIME_WAIT, so A "
-        f"must still be there {rto:g} s later: 2MSL > {rto:g} s, MSL > {rto / 2:g} s."
+        f"B's FIN copy (a tail-loss probe) reaches A {gap:g} s after A entered TIME_WAIT, so A "
+        f"must still be there {gap:g} s later: 2MSL > {gap:g} s, MSL > {gap / 2:g} s."
     )
-    clean = msl > 0.05 and closes_cleanly(msl, rto=rto)
+    clean = msl > 0.05 and closes_cleanly(msl)
     if clean and msl - want <= TOLERANCE:
-        return True, f"Yes: just above {rto / 2:g} s. " + why
+        return True, f"Yes: just above {gap / 2:g} s. " + why
     if clean:
         return False, (
             f"MSL {msl:g} s works, but so does a smaller one. How long after A enters "
-            "TIME_WAIT does B's retransmitted FIN arrive?"
+            "TIME_WAIT does B's FIN copy arrive?"
         )
     return False, (
-        f"With MSL {msl:g} s the close breaks: A's TIME_WAIT is over before B's retransmitted "
-        "FIN arrives, and B gets a RST. Compare 2MSL with B's RTO."
+        f"With MSL {msl:g} s the close breaks: A's TIME_WAIT is over before B's FIN copy "
+        "arrives, and B gets a RST. Compare 2MSL with the time B waits before its copy."
     )
 
 
@@ -202,7 +220,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "lost-final-ack",
         "03",
-        "In `close`, lose A's final ACK (segment 11). At what times do B and A reach "
+        "In `close` (linux), lose A's final ACK (segment 11). At what times do B and A reach "
         "CLOSED? Answer like (1.0, 2.0): B's time first.",
         _check_lost_final_ack,
         (
@@ -210,38 +228,42 @@ EXERCISES: tuple[Exercise, ...] = (
             "B needs an ACK of its FIN: when does it send the FIN again, and what does A do "
             "with it?",
         ),
-        "(1.95, 61.9): B retransmits its FIN at 1.85 s, A (in TIME_WAIT) ACKs it at 1.9 s "
-        "and restarts 2MSL; B is CLOSED at 1.95 s, A 60 s after 1.9 s.",
+        "(1.25, 61.2): B sends its FIN again 0.3 s later, at 1.15 s (a tail-loss probe); A, "
+        "in TIME_WAIT, ACKs it at 1.2 s and restarts its 60 s; B is CLOSED at 1.25 s, A 60 s "
+        "after 1.2 s.",
     ),
     Exercise(
         "rst-ending",
         "03",
-        "With msl=3 (TIME_WAIT lasts 6 s), which segments of `close` must be lost so that "
+        "With msl=3 (linux, TIME_WAIT cut to 6 s), which segments of `close` must be lost so that "
         "B ends with a RST instead of an ACK? Answer with a list of segment numbers.",
         _check_rst_ending,
         (
             "Start with [11] and look at the ladder: what does A send when B's FIN comes again?",
-            "Each ACK A sends in TIME_WAIT restarts its 6 s; B's FIN comes back after 1, 2, "
-            "4, 8 s. Keep losing A's ACKs until one gap is longer than 6 s.",
+            "Each ACK A sends in TIME_WAIT restarts its 6 s; B's FIN comes back 0.3, 0.3, 0.6, "
+            "1.2, 2.4, 4.8, 9.6 s apart (a tail-loss probe, then the RTO doubling from 0.3 s). "
+            "Keep losing A's ACKs until one gap is longer than 6 s.",
         ),
-        "[11, 13, 15, 17]: A's four ACKs. B's FIN retransmissions arrive at 1.9, 3.9, 7.9 "
-        "and 15.9 s; the last ACK (7.9 s) restarted TIME_WAIT to end at 13.9 s, so the FIN "
-        "at 15.9 s finds no connection and A's host answers RST.",
+        "[11, 13, 15, 17, 19, 21, 23]: A's seven ACKs. B's FIN copies arrive at 1.2, 1.5, "
+        "2.1, 3.3, 5.7, 10.5 and 20.1 s; the last ACK (10.5 s) restarted TIME_WAIT to end at "
+        "16.5 s, so the copy at 20.1 s finds no connection and A's host answers RST. With "
+        "Linux's own 60 s no gap is ever that long: B gives up silently first.",
     ),
     Exercise(
         "linux-threshold",
         "03",
-        "Linux retransmits much sooner than 1 s (its minimum RTO is 200 ms). With rto=0.2 "
-        "and A's final ACK lost, what is the smallest MSL for which B still closes cleanly? "
-        "Answer in seconds (0.01 s precision is enough).",
+        "Linux sends a lost FIN again much sooner than 1 s: a tail-loss probe. Under the "
+        "linux profile, with A's final ACK lost, what is the smallest MSL for which B still "
+        "closes cleanly? Answer in seconds (0.01 s precision is enough).",
         _check_linux_threshold,
         (
-            "msl_threshold(rto=0.2) bisects for you; closes_cleanly(msl, rto=0.2) tests one value.",
-            "How long after A enters TIME_WAIT does B's retransmitted FIN arrive?",
+            "msl_threshold() bisects for you; closes_cleanly(msl) tests one value.",
+            "How long after A enters TIME_WAIT does B's FIN copy arrive?",
         ),
-        "Just above 0.1 s, for example 0.101: the retransmission arrives exactly one RTO "
-        "(0.2 s) after A entered TIME_WAIT, so 2MSL must be longer than 0.2 s (at exactly "
-        "0.1 s the 2MSL timer and the FIN arrive together, and the timer wins).",
+        "Just above 0.15 s, for example 0.151: the copy arrives 0.3 s after A entered "
+        "TIME_WAIT, so 2MSL must be longer than 0.3 s (at exactly 0.15 s the 2MSL timer and "
+        "the FIN arrive together, and the timer wins). Under rfc9293, whose RTO is at least "
+        "1 s, it would be just above 0.5 s.",
     ),
     Exercise(
         "old-segment-dies",

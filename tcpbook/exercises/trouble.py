@@ -48,16 +48,17 @@ def _check_gives_up(answer: Any) -> tuple[bool, str]:
     want = round(end - fins[0].sent, 9)
     gaps = ", ".join(f"{b.sent - a.sent:g}" for a, b in itertools.pairwise(fins))
     why = (
-        f"B sends its FIN at {fins[0].sent:g} s and {len(fins) - 1} retransmissions with gaps "
-        f"of {gaps} s (the RTO doubles, up to its 120 s cap), then waits one more RTO and gives "
-        f"up at {end:g} s: {want:g} s in all, with nothing sent to A's side at the end."
+        f"B sends its FIN at {fins[0].sent:g} s and {len(fins) - 1} copies with gaps of {gaps} s "
+        "(a tail-loss probe, then the RTO doubling); the timeout after the last copy comes "
+        f"more than about 102 s after the first FIN, so B gives up there, at {end:g} s: "
+        f"{want:g} s in all, silently (no RST)."
     )
     if abs(said - want) <= TOLERANCE:
         return True, "Yes. " + why
     return False, (
-        f"Not {said:g} s. Add up the gaps between B's FINs in trace.segments: the RTO doubles "
-        "after each try but never exceeds 120 s, and after its last try B waits one more RTO "
-        "before it gives up."
+        f"Not {said:g} s. Add up the gaps between B's FINs in trace.segments; after its last "
+        "copy B waits one more (doubled) timeout, and gives up at the first timeout that comes "
+        "more than about 102 s after its first FIN."
     )
 
 
@@ -143,16 +144,19 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "gives-up",
         "04",
-        "In `a-vanishes`, how many seconds after sending its first FIN does B give up?",
+        "In `a-vanishes` (linux), how many seconds after sending its first FIN does B give up?",
         _check_gives_up,
         (
             "List B's FIN segments with trace.segments and find B's 'timeout retransmit' "
             "transition.",
-            "The RTO doubles after each try but never exceeds 120 s (Linux TCP_RTO_MAX); "
-            "an orphaned socket tries 8 times (tcp_orphan_retries).",
+            "Linux gives an orphaned socket up by time, not by count: tcp_orphan_retries (8) "
+            "becomes a limit of 0.2 s × (2⁹ − 1) = 102.2 s, checked when a timeout fires.",
         ),
-        "367 s: retransmissions after 1, 2, 4, 8, 16, 32, 64 and 120 s, then one more "
-        "120 s wait: 1 + 2 + ... + 64 + 120 + 120 = 367.",
+        "153.6 s: the FIN copies come 0.3 s apart (a tail-loss probe), then 0.3, 0.6, 1.2, "
+        "..., 38.4 s apart (the RTO from the measured round trip, doubling); the last copy goes "
+        "76.8 s after the first, and its timeout fires 76.8 s later, at 153.6 s, the first "
+        "one past 102.2 s: B gives up silently. With a loopback round trip (the captures) the "
+        "RTO starts near 0.2 s and B gives up after about 108 s.",
     ),
     Exercise(
         "keep-time-wait",

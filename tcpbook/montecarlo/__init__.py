@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..profiles import DEFAULT_PROFILE
 from .models import (
     Population,
     fin_retransmission_pmf,
@@ -63,7 +64,6 @@ from .plots import (
 )
 from .sampling import (
     CLOSE_AFTER_READ,
-    DEFAULT_PROFILE,
     OUTCOME_TEXT,
     OUTCOMES,
     Draws,

@@ -11,11 +11,12 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ..errors import TcpbookError
+from ..profiles import DEFAULT_PROFILE
 from ..profiles import get as get_profile
 from ..scenarios import get as get_scenario
 from ..settings import Settings
 from ..sim import Simulator
-from .sampling import DEFAULT_PROFILE, MAX_ARRIVALS, check_parameters, run
+from .sampling import MAX_ARRIVALS, check_parameters, run
 
 if TYPE_CHECKING:
     import numpy as np

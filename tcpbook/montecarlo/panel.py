@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from ..profiles import PROFILES
+from ..profiles import DEFAULT_PROFILE, PROFILES
 from .models import time_wait_population
 from .plots import dashboard
-from .sampling import DEFAULT_PROFILE, run
+from .sampling import run
 
 if TYPE_CHECKING:
     pass

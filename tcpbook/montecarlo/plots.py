@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
+from ..profiles import DEFAULT_PROFILE
 from .models import Population, fin_retransmission_pmf, passive_close_model
-from .sampling import DEFAULT_PROFILE, OUTCOMES, Results, run, wilson
+from .sampling import OUTCOMES, Results, run, wilson
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import TcpbookError
+from ..profiles import DEFAULT_PROFILE
 from ..scenarios import Scenario, Step
 from ..scenarios import get as get_scenario
 from ..settings import Settings
@@ -26,9 +27,6 @@ from ..trace import SegmentRecord, Trace
 
 if TYPE_CHECKING:
     from ..endpoint import Segment
-
-#: The kernel profile a Monte Carlo run follows unless told otherwise (:mod:`tcpbook.profiles`).
-DEFAULT_PROFILE = "linux"
 
 
 #: How lifecycle B (the passive closer) ended, in the order reports list them.
