@@ -105,6 +105,20 @@ def test_a_closes_only_after_reading_bs_reply_so_no_reset_comes_from_data_after_
         assert reply and min(s.arrived for s in reply) + mc.CLOSE_AFTER_READ <= a_close + 1e-9
 
 
+def test_closing_at_a_fixed_time_brings_resets_from_data_after_close() -> None:
+    """What an application that closes before reading the reply gets: B's resent reply
+    reaches a closed socket and Linux answers RST (tcp_rcv_state_process, "data after close")."""
+    hasty = mc.run(n=1500, p=0.1, seed=1, read_before_close=False)
+    careful = mc.run(n=1500, p=0.1, seed=1)
+    assert not hasty.read_before_close and "A closes at a fixed time" in hasty.summary()
+    assert hasty.reset_causes == {"rcv data after CLOSE": hasty.outcomes["reset"]}
+    assert 0.07 < hasty.rst_probability < 0.14
+    assert careful.outcomes["reset"] == 0
+    lc = next(lc for lc in hasty.lifecycles if lc.outcome == "reset")
+    trace = mc.lifecycle(index=lc.number, p=0.1, seed=1, read_before_close=False)
+    assert mc.summarize(trace, lc.number) == lc
+
+
 def test_every_lifecycle_can_be_replayed_as_a_trace(lossy: mc.Results) -> None:
     for lc in lossy.lifecycles[:40]:
         trace = mc.lifecycle(index=lc.number, p=0.25, msl=1.0, seed=11)
@@ -234,6 +248,7 @@ def test_loss_both_stretches_and_skips_time_wait() -> None:
         ({"n": 10, "p": 0.1, "workers": 0}, "workers must be"),
         ({"n": 10, "p": 0.1, "scenario": "nope"}, "unknown scenario"),
         ({"n": 10, "p": 0.1, "profile": "nope"}, "profile must be one of"),
+        ({"n": 10, "p": 0.1, "read_before_close": 1}, "read_before_close must be True or False"),
     ],
 )
 def test_bad_input_is_a_one_line_error(kwargs: dict[str, object], message: str) -> None:

@@ -203,10 +203,12 @@ def lifecycle(
     msl: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
+    read_before_close: bool = True,
 ) -> Trace:
     """The trace of lifecycle ``index`` of a Monte Carlo run: look at any single run in detail."""
     check_parameters(p=p, msl=msl, seed=seed, jitter=jitter)
-    return _simulate_one(_prepare(scenario, profile, msl), p, seed, jitter, index, True)
+    plan = _prepare(scenario, profile, msl, read_before_close)
+    return _simulate_one(plan, p, seed, jitter, index, True)
 
 
 #: A closes this long after it has read all of B's reply (in a lossless run, when the scenario
@@ -224,18 +226,21 @@ class _Plan(NamedTuple):
     reply: int
 
 
-def _prepare(scenario: str, profile: str, msl: float | None) -> _Plan:
+def _prepare(
+    scenario: str, profile: str, msl: float | None, read_before_close: bool = True
+) -> _Plan:
     """The plan of a run's lifecycles.
 
     ``drop=()``: the losses are Monte Carlo's own draws, never the scenario's built-in rule.
     An explicit ``msl`` overrides the profile's (e.g. a short MSL for teaching).
+    ``read_before_close=False`` keeps the script's fixed-time close (see :class:`_ReadThenClose`).
     """
     script = get_scenario(scenario)
     options: dict[str, Any] = {"profile": profile, "drop": ()}
     if msl is not None:
         options["msl"] = msl
     settings = Settings(**options).for_scenario(script)
-    split = _read_then_close(script)
+    split = _read_then_close(script) if read_before_close else None
     if split is None:
         return _Plan(script, settings, None, 0)
     return _Plan(split[0], settings, split[1], split[2])
@@ -365,11 +370,12 @@ def _run_chunk(
     msl: float | None,
     seed: int,
     jitter: float,
+    read_before_close: bool,
     start: int,
     stop: int,
 ) -> list[Lifecycle]:
     """One task for a worker: lifecycles ``start`` to ``stop - 1`` (top level, so it pickles)."""
-    plan = _prepare(scenario, profile, msl)
+    plan = _prepare(scenario, profile, msl, read_before_close)
     return [summarize(_simulate_one(plan, p, seed, jitter, i), i) for i in range(start, stop)]
 
 
@@ -385,6 +391,7 @@ class Results:
     jitter: float
     lifecycles: tuple[Lifecycle, ...]
     profile: str = DEFAULT_PROFILE
+    read_before_close: bool = True  # A closed only after reading B's reply
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -464,7 +471,8 @@ class Results:
         lines = [
             f"{self.n} lifecycles of {self.scenario!r}, profile {self.profile}: loss "
             f"p={self.p:g} per segment, MSL {self.msl:g} s, jitter {self.jitter:g} s, "
-            f"seed {self.seed}",
+            f"seed {self.seed}"
+            + ("" if self.read_before_close else "; A closes at a fixed time, read or not"),
         ]
         for name, count in self.outcomes.items():
             lo, hi = self.interval(name)
@@ -588,6 +596,7 @@ def run(
     msl: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
+    read_before_close: bool = True,
     executor: Executor | None = None,
     workers: int | None = None,
     chunk_size: int | None = None,
@@ -597,7 +606,9 @@ def run(
 
     Each lifecycle follows kernel ``profile`` (:mod:`tcpbook.profiles`; ``msl`` overrides its
     MSL). In a request/reply scenario A ends only after it has read B's reply, as a real
-    client does (see :class:`_ReadThenClose`), so a reset measures what the close did.
+    client does (see :class:`_ReadThenClose`), so a reset measures what the close did;
+    ``read_before_close=False`` keeps the script's fixed-time close, to show what an application
+    that closes too early brings on itself.
 
     ``jitter`` adds a uniformly random 0 to ``jitter`` seconds to each segment's one-way delay
     (segments may then overtake each other). ``executor`` is any
@@ -612,12 +623,14 @@ def run(
     check_parameters(p=p, msl=msl, seed=seed, jitter=jitter)
     p, jitter = float(p), float(jitter)
     msl = None if msl is None else float(msl)
+    if not isinstance(read_before_close, bool):
+        raise TcpbookError(f"read_before_close must be True or False, got {read_before_close!r}")
     used_msl = _prepare(scenario, profile, msl).settings.msl  # also checks the profile
     pool_size = workers or os.cpu_count() or 1
     if chunk_size is None:
         chunk_size = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(n / (CHUNKS_PER_WORKER * pool_size))))
     bounds = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
-    args = (scenario, profile, p, msl, seed, jitter)
+    args = (scenario, profile, p, msl, seed, jitter, read_before_close)
     bar = _progress_bar(progress, n)
     report: Progress | None = progress if callable(progress) else None
 
@@ -641,7 +654,9 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    return Results(scenario, n, p, used_msl, seed, jitter, tuple(lifecycles), profile)
+    return Results(
+        scenario, n, p, used_msl, seed, jitter, tuple(lifecycles), profile, read_before_close
+    )
 
 
 def _check_run(n: int, workers: int | None, chunk_size: int | None) -> None:
@@ -656,7 +671,7 @@ def _check_run(n: int, workers: int | None, chunk_size: int | None) -> None:
 
 def _collect(
     executor: Executor,
-    args: tuple[str, str, float, float | None, int, float],
+    args: tuple[str, str, float, float | None, int, float, bool],
     bounds: list[tuple[int, int]],
     into: list[Lifecycle],
     advance: Callable[[int, int], None],
