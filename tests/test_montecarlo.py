@@ -292,6 +292,15 @@ def test_summary_is_deterministic_text(lossy: mc.Results) -> None:
     assert mc.run(n=400, p=0.25, msl=1.0, seed=11).summary() == text
 
 
+def test_outcome_bars_draw_when_every_lifecycle_ends_the_same_way() -> None:
+    """All clean: the Wilson bound at 100 % may round below the share; no negative error bar."""
+    for n in (6, 11):  # Wilson bounds that round: 6 of 6 below 100 %, 0 of 11 above 0 %
+        fig = mc.plot_outcomes(mc.run(n=n, p=0.0, seed=1))
+        heights = [bar.get_height() for bar in fig.axes[0].patches]
+        assert heights == [1.0, 0.0, 0.0, 0.0]
+    plt.close("all")
+
+
 def test_figures_draw_what_they_say(lossy: mc.Results) -> None:
     fig = mc.plot_close_durations(lossy)
     assert len(fig.axes[0].lines) == 2

@@ -193,9 +193,9 @@ def plot_outcomes(results: Results, ax: Axes | None = None) -> Figure:
         names,
         probs,
         color=["tab:green", "tab:red", "tab:orange", "tab:grey"],
-        yerr=[
-            [pr - lo for pr, (lo, _) in zip(probs, bounds, strict=True)],
-            [hi - pr for pr, (_, hi) in zip(probs, bounds, strict=True)],
+        yerr=[  # max(0, ...): at 0 % or 100 % a bound may differ from the share by a rounding
+            [max(0.0, pr - lo) for pr, (lo, _) in zip(probs, bounds, strict=True)],
+            [max(0.0, hi - pr) for pr, (_, hi) in zip(probs, bounds, strict=True)],
         ],
         capsize=3,
     )
