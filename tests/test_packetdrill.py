@@ -2,7 +2,8 @@
 
 Every script in tests/pkt/ declares the verdict it must get in a ``// tcpbook-test:`` comment
 (real packetdrill skips comments): ``pass``, ``mismatch line N``, or the exact
-``unsupported: ...`` / ``malformed: ...`` message.
+``unsupported: ...`` / ``malformed: ...`` message; ``// tcpbook-test-strict:`` gives the verdict
+with ``strict=True`` (``pkt --strict``) where it differs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PKT = Path(__file__).parent / "pkt"
 SCRIPTS = sorted(PKT.glob("*.pkt"))
 SCHEMA = json.loads((Path(__file__).parent / "data" / "trace.schema.json").read_text())
 MARKER = re.compile(r"^// tcpbook-test: (.*)$", re.M)
+STRICT_MARKER = re.compile(r"^// tcpbook-test-strict: (.*)$", re.M)
 
 SERVER = """\
     0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -57,10 +59,8 @@ def test_there_are_scripts_of_every_kind() -> None:
     assert len(SCRIPTS) >= 50
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_script_gets_its_declared_verdict(path: Path) -> None:
-    want = _expectation(path)
-    result = run_script(path)
+def _check_verdict(path: Path, want: str, *, strict: bool = False) -> None:
+    result = run_script(path, strict=strict)
     if want == "pass":
         assert result.verdict == "pass", result.summary()
         assert result.exit_status == 0
@@ -75,6 +75,22 @@ def test_script_gets_its_declared_verdict(path: Path) -> None:
         assert result.problem == want
         assert result.verdict == want.split(":")[0]
         assert result.exit_status == 2
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_script_gets_its_declared_verdict(path: Path) -> None:
+    _check_verdict(path, _expectation(path))
+    m = STRICT_MARKER.search(path.read_text())
+    _check_verdict(path, m.group(1).strip() if m else _expectation(path), strict=True)
+
+
+def test_window_and_options_of_expected_segments_are_listed_as_not_checked() -> None:
+    result = run_script(PKT / "not-checked-sack-block.pkt")
+    assert result.verdict == "pass"
+    assert result.not_checked == ["line 13: TCP options <nop,nop,sack 1001:2001>"]
+    assert "not checked: line 13" in result.summary()
+    assert result.to_dict()["not_checked"] == result.not_checked
+    assert run_script(PKT / "not-checked-window-check.pkt").not_checked == ["line 6: window 257"]
 
 
 def _all_rows_seen() -> set[tuple[str, str, str]]:
@@ -166,7 +182,8 @@ def test_linux_retransmission_time_is_a_timing_mismatch_with_both_times() -> Non
     m = result.first_mismatch
     assert m is not None and m.line == 13
     assert m.expected == "> F. 1:1(0) ack 2 at 0.4 s"
-    assert m.got == "nothing by 0.404 s"
+    # packetdrill's tolerance: the larger of 4000 us and 12.5 % of the 0.2 s since the last line
+    assert m.got == "nothing by 0.425 s"
     assert "1 s initial RTO" in m.note and "200 ms" in m.note
     assert run_script(script, rto=0.2).verdict == "pass"
 
@@ -188,7 +205,7 @@ def test_retransmission_found_at_another_time_reports_both_times() -> None:
     m = run_script(early).first_mismatch
     assert m is not None
     assert (m.expected, m.got) == (
-        "> F. 1:1(0) ack 1 at 1.7 s (tolerance 4000 us)",
+        "> F. 1:1(0) ack 1 at 1.7 s (tolerance 187500 us)",
         "> F. 1:1(0) ack 1 at 1.2 s",
     )
     assert "RTO" in m.note
@@ -227,7 +244,8 @@ def test_blocking_call_returning_late_is_a_mismatch() -> None:
     )
     m = run_script(script).first_mismatch
     assert m is not None and m.line == 2
-    assert m.got == "connect(3, ..., ...) still blocked at 0.054 s"
+    # the end of a blocking call: 12.5 % of its 0.05 s (packetdrill's run_system_call.c)
+    assert m.got == "connect(3, ..., ...) still blocked at 0.05625 s"
 
 
 def test_sequence_numbers_are_relative_to_any_local_isn() -> None:
@@ -462,3 +480,61 @@ def test_cli_round_trip_and_exit_statuses(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr.startswith("tcpbook: error: cannot read")
     assert "Traceback" not in missing.stderr
+
+
+# -- what real-kernel scripts use ------------------------------------------------------------
+
+
+def test_tolerance_is_the_larger_of_usecs_and_percent_of_the_time_since_the_last_line() -> None:
+    # The model retransmits the FIN 1 s after sending it; the script expects it after 0.9 s.
+    body = SERVER + "  +.1 close(4) = 0\n   +0 > F. 1:1(0) ack 1\n  +.9 > F. 1:1(0) ack 1\n"
+    # packetdrill's default: 12.5 % of 0.9 s = 112.5 ms
+    assert run_script(body).verdict == "pass"
+    tight = run_script("--tolerance_percent=5\n" + body)
+    m = tight.first_mismatch
+    assert m is not None and m.got == "nothing by 1.145 s"  # 5 % of 0.9 s = 45 ms
+    assert tight.trace.params["tolerance_percent"] == 5.0
+    loose = "--tolerance_percent=5\n--tolerance_usecs=150000\n" + body
+    assert run_script(loose).verdict == "pass"
+    bad = run_script("--tolerance_percent=150\n")
+    assert bad.problem == "malformed: --tolerance_percent needs a number from 0 to 100 at line 1"
+
+
+def test_sysctl_lines_choose_the_profile_and_set_the_knobs_the_model_has() -> None:
+    linux = run_script(
+        "`sysctl -q net.ipv4.tcp_fin_timeout=7 net.ipv4.tcp_timestamps=1`\n"
+        "`sysctl -q net.ipv4.tcp_congestion_control=cubic`\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    )
+    assert linux.verdict == "pass" and linux.profile == "linux"
+    assert linux.trace.params["fin_timeout"] == 7.0
+    assert linux.lines[0].detail == "applied tcp_fin_timeout=7; ignored net.ipv4.tcp_timestamps"
+    assert linux.lines[1].outcome == "ignored"
+    assert any("tcp_congestion_control has no meaning" in n for n in linux.notes)
+    bsd = run_script(
+        "`sysctl net.inet.tcp.msl=5000 net.inet.tcp.drop_synfin=1`\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    )
+    assert bsd.verdict == "pass" and bsd.profile == "freebsd"
+    assert bsd.trace.params["msl"] == 5.0 and bsd.trace.params["profile"] == "freebsd"
+    assert any("net.inet.tcp.drop_synfin has no meaning" in n for n in bsd.notes)
+    assert run_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n").profile == "linux"
+
+
+def test_local_sequence_numbers_count_from_the_isn_packetdrill_learned() -> None:
+    # packetdrill learns the local ISN from connect()'s SYN and from a passive socket's first
+    # SYN,ACK only: a later SYN,ACK (a second connection on the same addresses) keeps counting
+    # from the first.
+    from tcpbook.packetdrill.runner import Runner, linux_config
+
+    runner = Runner(parse(SERVER), "s", linux_config(), 5000)
+    ep = runner.endpoint()
+    ep.passive = True
+    runner.isn = 7000
+    runner.isn = 9000  # a second SYN,ACK
+    assert runner.isn == 7000
+    runner.connect_armed = True
+    runner.isn = 11000  # connect()'s SYN
+    assert runner.isn == 11000
+    runner.isn = 12000  # not after a connect()
+    assert runner.isn == 11000

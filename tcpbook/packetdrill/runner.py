@@ -44,6 +44,7 @@ from .parser import (
     ScriptProblem,
     Statement,
     Syscall,
+    TcpiAssert,
     Time,
     parse,
     result_text,
@@ -52,7 +53,8 @@ from .parser import (
 
 S = State
 
-DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
+DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs (config.c)
+DEFAULT_TOLERANCE_PERCENT = 12.5  # packetdrill's default --tolerance_percent (config.c)
 LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.sim.ISN_A); scripts see it as 0
 LINUX_MIN_RTO = 0.2  # Linux TCP_RTO_MIN, 200 ms (include/net/tcp.h)
 LINUX_FIN_TIMEOUT = 60.0  # Linux net.ipv4.tcp_fin_timeout default
@@ -73,6 +75,12 @@ DELACK_NOTE = (
 )
 SEGMENT_NOTE = "tcpbook sends each write() as one segment; segmentation is outside the model"
 
+#: Socket options about buffer sizes: accepted, not modelled.
+BUFFER_OPTIONS = frozenset({"SO_SNDBUF", "SO_RCVBUF", "SO_SNDBUFFORCE", "SO_RCVBUFFORCE"})
+#: fcntl(F_GETFL) of a socket: O_RDWR, with O_NONBLOCK after F_SETFL (asm-generic/fcntl.h).
+O_RDWR = 0o2
+O_NONBLOCK = 0o4000
+
 #: Linux's numbers for tcpi_state (include/net/tcp_states.h).
 LINUX_TCP_STATES = {
     S.ESTABLISHED: 1,
@@ -87,6 +95,7 @@ LINUX_TCP_STATES = {
     S.LISTEN: 10,
     S.CLOSING: 11,
 }
+#: packetdrill's names for them in ``%{ }%`` (code.c ``write_symbols``) and getsockopt.
 _TCP_STATE_NAMES = {
     "TCP_ESTABLISHED": 1,
     "TCP_SYN_SENT": 2,
@@ -101,7 +110,7 @@ _TCP_STATE_NAMES = {
     "TCP_CLOSING": 11,
 }
 
-#: sysctls with a tcpbook knob: name -> Config field.
+#: Linux sysctls with a tcpbook knob: name -> Config field.
 HONOURED_SYSCTLS = {
     "tcp_fin_timeout": "fin_timeout",
     "tcp_syn_retries": "syn_retries",
@@ -110,8 +119,27 @@ HONOURED_SYSCTLS = {
     "tcp_rfc1337": "rfc1337",
     "tcp_orphan_retries": "orphan_retries",
 }
+#: FreeBSD sysctls with a tcpbook knob (tcp_timer.c, tcp_subr.c): name -> (Config field, unit
+#: in seconds). Times are in milliseconds there (``net.inet.tcp.msl=30000``).
+HONOURED_FREEBSD_SYSCTLS = {
+    "msl": ("msl", 0.001),
+    "finwait2_timeout": ("fin_timeout", 0.001),
+    "rexmit_initial": ("rto", 0.001),
+}
 _SYSCTL = re.compile(r"net[./]ipv4[./](tcp_\w+)\s*=\s*\"?([\w.-]+)")
 _PROC = re.compile(r"echo\s+\"?([\w.-]+)\"?\s*>\s*/proc/sys/net/ipv4/(tcp_\w+)")
+_BSD_SYSCTL = re.compile(r"net\.inet\.tcp\.([\w.]+)\s*=\s*\"?([\w.-]+)")
+_ANY_SYSCTL = re.compile(r"\bnet\.(ipv4|ipv6|core|inet|inet6)[./]")
+
+
+def _profile_for(sysctls: list[str]) -> str:
+    """The kernel profile a script's shell lines point at: ``net.inet.tcp.*`` is FreeBSD's sysctl
+    tree, ``net.ipv4.*`` Linux's; a script with neither runs with the default, ``linux``."""
+    for text in sysctls:
+        m = _ANY_SYSCTL.search(text)
+        if m:
+            return "freebsd" if m.group(1).startswith("inet") else "linux"
+    return "linux"
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -180,6 +208,8 @@ class PktResult:
     first_mismatch: Mismatch | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    profile: str = "linux"
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
@@ -202,7 +232,8 @@ class PktResult:
         else:
             out.append(f"{self.name}: {self.problem}")
         path = " -> ".join(self.trace.path("A"))
-        out.append(f"tcpbook endpoint: {path}")
+        out.append(f"tcpbook endpoint ({self.profile} profile): {path}")
+        out.extend(f"not checked: {n}" for n in self.not_checked)
         out.extend(f"note: {n}" for n in self.notes)
         return "\n".join(out)
 
@@ -228,6 +259,8 @@ class PktResult:
             if self.first_mismatch is None
             else self.first_mismatch.to_dict(),
             "notes": list(self.notes),
+            "profile": self.profile,
+            "not_checked": list(self.not_checked),
             "trace": self.trace.to_dict(),
         }
 
@@ -260,6 +293,7 @@ class _Pending:
     end: int
     fd: int
     size: int = 0
+    tolerance: int = DEFAULT_TOLERANCE_US
 
 
 # -- the runner ------------------------------------------------------------------------------
@@ -272,12 +306,22 @@ def _seconds(us: int) -> str:
 class Runner:
     """One run of one script (use :func:`run_script`)."""
 
-    def __init__(self, script: Script, name: str, config: Config, local_isn: int) -> None:
+    def __init__(
+        self, script: Script, name: str, config: Config, local_isn: int, profile: str = "linux"
+    ) -> None:
         self.script = script
         self.name = name
         self.config = config
+        self.profile = profile
         self.local_isn = local_isn % SEQ_MOD
         self.tolerance = DEFAULT_TOLERANCE_US
+        self.tolerance_percent = DEFAULT_TOLERANCE_PERCENT
+        self.cur_tolerance = DEFAULT_TOLERANCE_US  # this statement's (see _tolerance_for)
+        self.last_event_t: int | None = None  # the previous timed statement's expected time
+        self.connect_armed = False  # connect() called: its SYN sets the local ISN
+        self.passive_isn_known = False  # the first SYN,ACK of a passive open set it
+        self._isn = local_isn % SEQ_MOD
+        self.not_checked: list[str] = []
         self.now = 0
         self.base = 0  # where relative times count from
         self.stmt_base = 0  # the base the current statement's relative times counted from
@@ -291,7 +335,6 @@ class Runner:
         self.accepted = False
         self.established_once = False
         self.syn_sent = False
-        self.isn = self.local_isn
         self.linger0 = False
         self.sk_err: str | None = None
         self.eof = False
@@ -313,8 +356,36 @@ class Runner:
             self.ep = Endpoint(self.local_isn, self.config)
         return self.ep
 
+    @property
+    def isn(self) -> int:
+        """The local ISN the script's numbers are relative to."""
+        return self._isn
+
+    @isn.setter
+    def isn(self, seq: int) -> None:
+        # packetdrill (run_packet.c) learns the local ISN from the SYN a connect() sends
+        # (handle_connect_for_script_packet, each connect() re-arms it) and from the first
+        # SYN,ACK of a passive socket (state SOCKET_PASSIVE_PACKET_RECEIVED), never again: a
+        # second connection on the same addresses (a SYN reaching TIME_WAIT, a new SYN after a
+        # RST sent SYN_RECEIVED back to LISTEN) keeps counting from the first ISN.
+        if self.connect_armed:
+            self.connect_armed = False
+            self._isn = seq
+        elif not self.passive_isn_known and self.ep is not None and self.ep.passive:
+            self.passive_isn_known = True
+            self._isn = seq
+
     def _offset(self) -> int:
         return self.isn if self.syn_sent else 0
+
+    def _tolerance_for(self, t: int) -> int:
+        """packetdrill's ``verify_time`` (run.c): a time is on time within the larger of
+        ``--tolerance_usecs`` and ``--tolerance_percent`` of the time since the previous event's
+        expected time."""
+        tol = self.tolerance
+        if self.last_event_t is not None:
+            tol = max(tol, int(self.tolerance_percent / 100.0 * (t - self.last_event_t)))
+        return tol
 
     def _drain(self) -> None:
         ep = self.endpoint()
@@ -451,6 +522,8 @@ class Runner:
             self.mismatch,
             self.problem,
             self.notes,
+            self.profile,
+            self.not_checked,
         )
 
     def _params(self) -> dict[str, Any]:
@@ -464,6 +537,8 @@ class Runner:
             "skip_time_wait": c.skip_time_wait,
             "latency": 0.0,
             "tolerance_usecs": self.tolerance,
+            "tolerance_percent": self.tolerance_percent,
+            "profile": self.profile,
             "local_isn": self.local_isn,
             "script": self.name,
         }
@@ -484,18 +559,23 @@ class Runner:
         t = self._when(stmt.time, stmt.line)
         if stmt.time.kind == "abs":
             self.last_script_time = stmt.time.start
+        self.cur_tolerance = self._tolerance_for(t) if stmt.time.kind != "any" else 0
         if isinstance(body, Packet) and not body.inbound:
             self._expect(stmt, body, t, result)
+            self.last_event_t = t if stmt.time.kind != "any" else self.now
             return
+        self.last_event_t = t
         # On an exact tie a call runs before a timer due at that instant and an injected
         # segment arrives after it, as the simulator orders them (it sets a run's calls first).
-        self._advance(t, inclusive=not isinstance(body, Syscall))
+        self._advance(t, inclusive=not isinstance(body, (Syscall, TcpiAssert)))
         self.stmt_base = self.base
         self.base = self.now
         if isinstance(body, Command):
             self._command(body, result, stmt.line)
         elif isinstance(body, Packet):
             self._inject(body, result)
+        elif isinstance(body, TcpiAssert):
+            self._tcpi_assert(stmt, body, result)
         else:
             assert isinstance(body, Syscall)
             self._syscall(index, stmt, body, t)
@@ -509,6 +589,18 @@ class Runner:
                 raise ScriptProblem("malformed", "--tolerance_usecs needs a number", result.line)
             self.tolerance = int(opt.value)
             result.outcome, result.detail = "pass", f"timing tolerance {self.tolerance} us"
+        elif opt.name == "tolerance_percent":
+            try:
+                percent = float(opt.value or "")
+            except ValueError:
+                percent = -1.0
+            if not 0.0 <= percent <= 100.0:
+                raise ScriptProblem(
+                    "malformed", "--tolerance_percent needs a number from 0 to 100", result.line
+                )
+            self.tolerance_percent = percent
+            result.outcome = "pass"
+            result.detail = f"timing tolerance {percent:g} % of the time since the last event"
         else:
             result.outcome, result.detail = "ignored", f"option --{opt.name} does not apply"
 
@@ -567,20 +659,21 @@ class Runner:
         return f"{key}={value}"
 
     def _command(self, cmd: Command, result: LineResult, line: int) -> None:
+        """A shell line: sysctls of the script's kernel set the model's knobs where it has
+        them; any other sysctl or command is ignored with a note (it never stops the run)."""
         found = [(m.group(1), m.group(2)) for m in _SYSCTL.finditer(cmd.text)]
         found += [(m.group(2), m.group(1)) for m in _PROC.finditer(cmd.text)]
-        applied = []
+        bsd = [(m.group(1), m.group(2)) for m in _BSD_SYSCTL.finditer(cmd.text)]
+        applied: list[str] = []
+        ignored: list[str] = []
         for name, value in found:
-            if name == "tcp_congestion_control":
-                raise ScriptProblem(
-                    "unsupported", "congestion control (tcp_congestion_control)", line
-                )
             if name == "tcp_ecn" and value not in ("0", "2"):
                 raise ScriptProblem("unsupported", "ECN (net.ipv4.tcp_ecn)", line)
             if name == "tcp_fastopen" and value != "0":
                 raise ScriptProblem("unsupported", "TCP fast open (net.ipv4.tcp_fastopen)", line)
             knob = HONOURED_SYSCTLS.get(name)
             if knob is None:
+                ignored.append(f"net.ipv4.{name}")
                 continue
             if not re.fullmatch(r"-?\d+", value):
                 raise ScriptProblem("malformed", f"sysctl {name} needs an integer", line)
@@ -594,8 +687,29 @@ class Runner:
             else:
                 setattr(self.config, knob, number)
             applied.append(f"{name}={value}")
+        for name, value in bsd:
+            known = HONOURED_FREEBSD_SYSCTLS.get(name)
+            if known is None or not re.fullmatch(r"\d+", value):
+                ignored.append(f"net.inet.tcp.{name}")
+                continue
+            knob, unit = known
+            seconds = int(value) * unit
+            if seconds <= 0:
+                raise ScriptProblem("malformed", f"sysctl net.inet.tcp.{name} must be > 0", line)
+            setattr(self.config, knob, seconds)
+            if knob == "rto" and self.ep is not None and not self.syn_sent:
+                self.ep.rto = seconds
+            applied.append(f"net.inet.tcp.{name}={value}")
+        if ignored:
+            self.notes.append(
+                f"line {line}: sysctl {', '.join(ignored)} has no meaning in the model; ignored"
+            )
         if applied:
             result.outcome, result.detail = "pass", "applied " + ", ".join(applied)
+            if ignored:
+                result.detail += "; ignored " + ", ".join(ignored)
+        elif ignored:
+            result.outcome, result.detail = "ignored", "not modelled: " + ", ".join(ignored)
         else:
             result.outcome, result.detail = "ignored", "shell command not run"
 
@@ -620,7 +734,7 @@ class Runner:
     def _expect(self, stmt: Statement, pkt: Packet, t: int, result: LineResult) -> None:
         time = stmt.time
         assert time is not None
-        tol = self.tolerance
+        tol = self.cur_tolerance
         if time.kind == "any":
             lo, hi = None, None
         else:
@@ -700,8 +814,10 @@ class Runner:
         parts = [f"at {_seconds(q.at)}"]
         if pkt.options is not None and pkt.options != "...":
             parts.append(f"options <{pkt.options}> not checked")
+            self.not_checked.append(f"line {stmt.line}: TCP options <{pkt.options}>")
         if pkt.win is not None:
             parts.append("window not checked")
+            self.not_checked.append(f"line {stmt.line}: window {pkt.win}")
         if "ACK" in pkt.flags and pkt.ack is None:
             parts.append("ack number not given, not checked")
         result.detail = "; ".join(parts)
@@ -772,9 +888,13 @@ class Runner:
         assert time is not None
         # Without "start...end" packetdrill runs a call inline: it must return at once.
         end = self.now
+        tol = self.tolerance
         if time.block_end is not None:
             end = time.block_end + (self.stmt_base if time.kind == "rel" else 0)
-        self.pending = _Pending(index, stmt, kind, self.now, end, fd, size)
+            # run_system_call.c: a blocking call's end is checked with the start as last event
+            start = time.start + (self.stmt_base if time.kind == "rel" else 0)
+            tol = max(tol, int(self.tolerance_percent / 100.0 * (end - start)))
+        self.pending = _Pending(index, stmt, kind, self.now, end, fd, size, tol)
         self.results[index].detail = "blocked"
         self._check_pending()
 
@@ -782,7 +902,7 @@ class Runner:
         p = self.pending
         if p is None or p.end is None:
             return None
-        return p.end + self.tolerance
+        return p.end + p.tolerance
 
     def _pending_expired(self) -> None:
         p = self.pending
@@ -793,7 +913,7 @@ class Runner:
         self._fail(
             p.stmt,
             f"{call.expected_text()} returning at {_seconds(p.end)}",
-            f"{call.call_text()} still blocked at {_seconds(p.end + self.tolerance)}",
+            f"{call.call_text()} still blocked at {_seconds(p.end + p.tolerance)}",
             "the call did not return in time",
         )
 
@@ -826,7 +946,7 @@ class Runner:
             self._accept(p.fd, call)
             ret = call.ret if call.ret >= 0 else max(self.fds)
         self._check_result(p.index, p.stmt, call, ret, errno)
-        if p.end is not None and abs(self.now - p.end) > self.tolerance:
+        if p.end is not None and abs(self.now - p.end) > p.tolerance:
             self._fail(
                 p.stmt,
                 f"{call.expected_text()} returning at {_seconds(p.end)}",
@@ -925,6 +1045,7 @@ class Runner:
             return -1, "EALREADY"
         if ep.state is not S.CLOSED or self.listening:
             return -1, "EISCONN"
+        self.connect_armed = True
         ep.connect()
         self._drain()
         if self._is_nonblocking(fd, call):
@@ -1123,6 +1244,9 @@ class Runner:
             return 0, None
         if opt in ("SO_REUSEADDR", "SO_REUSEPORT"):
             return 0, None
+        if opt in BUFFER_OPTIONS:
+            result.detail = f"{opt}: buffer sizes are not modelled; accepted, ignored"
+            return "ignored"
         result.detail = f"{opt or 'option'} is not modelled; not checked"
         return "ignored"
 
@@ -1149,21 +1273,26 @@ class Runner:
                 )
             return 0, None
         if opt == "TCP_INFO":
-            m = re.search(r"tcpi_state\s*=\s*(\w+)", value)
-            if m:
-                word = m.group(1)
-                want = _TCP_STATE_NAMES.get(word) if not word.isdigit() else int(word)
-                state = self.endpoint().state
-                got_n = LINUX_TCP_STATES[state]
-                if want != got_n:
-                    self._fail(
-                        stmt,
-                        call.expected_text(),
-                        f"tcpi_state={got_n} ({state})",
-                        "the connection is in another state",
-                    )
-                self.results[index].detail = f"tcpi_state {got_n} ({state})"
-                return 0, None
+            # [N] with length [4]: the first four bytes of struct tcp_info; the first is
+            # tcpi_state (the parser refuses any other form, as packetdrill does)
+            n = int(value.strip("[] "), 0)
+            state = self.endpoint().state
+            got_n = LINUX_TCP_STATES[state]
+            if n & 0xFF != got_n:
+                self._fail(
+                    stmt,
+                    call.expected_text(),
+                    f"tcpi_state {got_n} ({state})",
+                    "the connection is in another state",
+                )
+            detail = f"tcpi_state {got_n} ({state})"
+            if n >> 8:
+                detail += "; tcpi_ca_state, tcpi_retransmits, tcpi_probes not checked"
+            self.results[index].detail = detail
+            return 0, None
+        if opt in BUFFER_OPTIONS:
+            self.results[index].detail = f"{opt}: buffer sizes are not modelled; not checked"
+            return "ignored"
         self.results[index].detail = f"{opt or 'option'} is not modelled; not checked"
         return "ignored"
 
@@ -1181,7 +1310,34 @@ class Runner:
                 self.nonblocking.discard(fd)
             self.results[index].detail = "non-blocking" if fd in self.nonblocking else "blocking"
             return 0, None
+        if len(call.args) > 1 and call.args[1] == "F_GETFL":
+            mode = O_RDWR | (O_NONBLOCK if fd in self.nonblocking else 0)
+            self.results[index].detail = "O_RDWR|O_NONBLOCK" if mode & O_NONBLOCK else "O_RDWR"
+            return mode, None
         return "ignored"
+
+    def _tcpi_assert(self, stmt: Statement, check: TcpiAssert, result: LineResult) -> None:
+        word = check.state
+        if word.isdigit():
+            want: int | None = int(word)
+        else:
+            want = _TCP_STATE_NAMES.get(word.replace("TCPI_", "TCP_", 1))
+        if want is None:
+            raise ScriptProblem(
+                "malformed",
+                f"unknown state {word} (packetdrill knows {', '.join(_TCP_STATE_NAMES)})",
+                stmt.line,
+            )
+        state = self.endpoint().state
+        got = LINUX_TCP_STATES[state]
+        if got != want:
+            self._fail(
+                stmt,
+                f"tcpi_state == {word} ({want})",
+                f"tcpi_state {got} ({state})",
+                "the connection is in another state",
+            )
+        result.outcome, result.detail = "pass", f"tcpi_state {got} ({state})"
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -1199,12 +1355,16 @@ def run_script(
     local_isn: int = LOCAL_ISN,
     rto: float | None = None,
     msl: float | None = None,
+    strict: bool = False,
 ) -> PktResult:
     """Run a packetdrill script (its text, or a path to a ``.pkt`` file) against tcpbook.
 
     ``rto`` and ``msl`` override the model's settings (``rto=0.2`` is Linux's minimum RTO).
-    A file that cannot be read raises :class:`TcpbookError`; a script that cannot run is a
-    result with verdict ``malformed`` or ``unsupported``.
+    ``strict`` makes an expected segment's window and options (timestamps, SACK blocks)
+    ``unsupported`` instead of "not checked". The script's sysctl lines choose the profile
+    (``net.inet.tcp.*``: freebsd, else linux). A file that cannot be read raises
+    :class:`TcpbookError`; a script that cannot run is a result with verdict ``malformed`` or
+    ``unsupported``.
     """
     text, label = _load(text_or_path)
     config = linux_config()
@@ -1214,7 +1374,7 @@ def run_script(
         config.msl = msl
     label = name or label
     try:
-        script = parse(text)
+        script = parse(text, strict=strict)
     except ScriptProblem as problem:
         trace = Trace(f"packetdrill {label}", {"msl": float(config.msl), "script": label})
         trace.final = {"A": S.CLOSED.value}
@@ -1222,7 +1382,9 @@ def run_script(
         lines[0].outcome = "unsupported" if problem.kind == "unsupported" else "mismatch"
         verdict: Verdict = "unsupported" if problem.kind == "unsupported" else "malformed"
         return PktResult(label, verdict, lines, trace, None, problem.message)
-    return Runner(script, label, config, local_isn).run()
+    commands = [s.body.text for s in script.statements if isinstance(s.body, Command)]
+    profile = _profile_for(commands)
+    return Runner(script, label, config, local_isn, profile).run()
 
 
 def _line_text(text: str, line: int) -> str:
@@ -1244,9 +1406,10 @@ def _load(text_or_path: str | Path) -> tuple[str, str]:
     return text_or_path, "script"
 
 
-def cli_main(path: str, *, as_json: bool) -> int:
-    """``python -m tcpbook pkt SCRIPT [--json]``: print the verdict, return the exit status."""
-    result = run_script(Path(path))
+def cli_main(path: str, *, as_json: bool, strict: bool = False) -> int:
+    """``python -m tcpbook pkt SCRIPT [--json] [--strict]``: print the verdict, return the exit
+    status."""
+    result = run_script(Path(path), strict=strict)
     if as_json:
         print(result.to_json())
     else:
