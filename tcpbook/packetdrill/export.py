@@ -141,9 +141,11 @@ class _Exporter:
                 if t.src == "SYN_RECEIVED" and t.dst == "ESTABLISHED":
                     accept_at = t.t
                     break
-        if not passive and not active:
-            self._add(0, _CALL, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3")
-            self._add(0, _CALL, "bind(3, ..., ...) = 0", 1)
+        # A side that never opens has no socket at all: packetdrill sends a SYN that finds no
+        # listening socket to its bind port (run_packet.c handle_listen_for_script_packet with
+        # no socket under test), and the kernel answers as for a closed port. A socket that is
+        # only bound would become the socket under test and its unset addresses would misroute
+        # the SYN.
 
         def fd_at(t: float) -> int:
             return 4 if accept_at is not None and t >= accept_at else fd
@@ -372,7 +374,8 @@ class _Exporter:
         out.append("")
         prev: int | None = None
         for ln in lines:
-            when = _time_text(ln.t) if prev is None else "+" + _time_text(ln.t - prev)
+            # packetdrill wants the first event at 0 (a side that only answers starts later)
+            when = "0" if prev is None else "+" + _time_text(ln.t - prev)
             prev = ln.t
             out.append(f"{when:>8} {ln.text}")
         return "\n".join(out) + "\n"
