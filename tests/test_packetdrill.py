@@ -419,7 +419,9 @@ def test_exported_script_passes_against_the_model(scenario: str, side: str) -> N
 
 @settings(max_examples=40)
 @given(
-    scenario=st.sampled_from(["close", "half-close", "simultaneous-close", "abort", "late-fin"]),
+    scenario=st.sampled_from(
+        ["close", "half-close", "simultaneous-close", "abort", "late-fin", "close-unread"]
+    ),
     drops=st.sets(st.integers(1, 14), max_size=3),
     msl=st.sampled_from([1.0, 5.0, 30.0]),
     side=st.sampled_from("AB"),
@@ -544,3 +546,13 @@ def test_local_sequence_numbers_count_from_the_isn_packetdrill_learned() -> None
     assert runner.isn == 11000
     runner.isn = 12000  # not after a connect()
     assert runner.isn == 11000
+
+
+def test_export_of_a_reset_in_close_wait_checks_epipe_as_linux_reports_it() -> None:
+    # The peer's FIN arrived first, so read() returns end-of-file; write() reports EPIPE.
+    trace = tcpbook.simulate("close-unread", drop=[3])
+    assert ("B", "ECONNRESET") in [(e.endpoint, e.error) for e in trace.errors]
+    text = script_text(trace, "B")
+    assert "write(4, ..., 100) = -1 EPIPE (Broken pipe)" in text
+    assert "ECONNRESET" not in text
+    assert run_script(text).verdict == "pass"
