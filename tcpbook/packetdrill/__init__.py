@@ -61,15 +61,16 @@ the mismatch when they cause one: tcpbook's initial RTO is RFC 6298's 1 s, doubl
 retransmits data and FINs after about 200 ms (minimum RTO, tail-loss probe) — ``// tcpbook:
 linux-rto`` sets 200 ms; tcpbook ACKs at once where Linux may delay an ACK by ~40 ms; a write()
 is one segment. FreeBSD differs from Linux in places (its initial RTO and RST details); scripts
-written for FreeBSD may mismatch on those lines.
+written for FreeBSD may mismatch on those lines. ``tests/pkt/matrix/`` holds a state x event
+matrix for both kernels, the Linux half checked on a real kernel.
 
 Not supported (verdict ``unsupported``)
-    ``%{ }%`` Python blocks other than the ``tcpi_state`` assertion, TCP fast open (``MSG_FASTOPEN``, ``TCP_FASTOPEN*``, ``FO``
-    options), ECN (flags, markings, ``tcp_ecn``), the urgent pointer, congestion control
-    (``TCP_CONGESTION``), ``TCP_CORK``, ``MSG_MORE``, keepalive, MD5 signatures, MPTCP,
-    ``sendfile``, ``splice``, epoll, UDP, ICMP, IP/IPv6 header fields and
-    encapsulation, a second socket (one connection per script), SO_LINGER with a non-zero time,
-    a write that the script expects split into several segments.
+    ``%{ }%`` Python blocks other than the ``tcpi_state`` assertion, TCP fast open
+    (``MSG_FASTOPEN``, ``TCP_FASTOPEN*``, ``FO`` options), ECN (flags, markings, ``tcp_ecn``),
+    the urgent pointer, congestion control (``TCP_CONGESTION``), ``TCP_CORK``, ``MSG_MORE``,
+    keepalive, MD5 signatures, MPTCP, ``sendfile``, ``splice``, epoll, UDP, ICMP, IP/IPv6
+    header fields and encapsulation, a second socket (one connection per script), SO_LINGER
+    with a non-zero time, a write that the script expects split into several segments.
 """
 
 from __future__ import annotations

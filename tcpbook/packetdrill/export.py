@@ -133,7 +133,6 @@ class _Exporter:
         tr, side = self.trace, self.side
         mine = [t for t in tr.transitions if t.endpoint == side]
         passive = any(t.cause == "passive OPEN" for t in mine)
-        active = any(t.cause == "active OPEN" for t in mine)
         fd = 3
         accept_at: float | None = None
         if passive:

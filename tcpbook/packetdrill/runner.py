@@ -95,7 +95,22 @@ LINUX_TCP_STATES = {
     S.LISTEN: 10,
     S.CLOSING: 11,
 }
-#: packetdrill's names for them in ``%{ }%`` (code.c ``write_symbols``) and getsockopt.
+#: FreeBSD's numbers for tcpi_state: its TCPS_* values (netinet/tcp_fsm.h), which
+#: getsockopt(TCP_INFO) reports in the same first byte.
+FREEBSD_TCP_STATES = {
+    S.CLOSED: 0,
+    S.LISTEN: 1,
+    S.SYN_SENT: 2,
+    S.SYN_RECEIVED: 3,
+    S.ESTABLISHED: 4,
+    S.CLOSE_WAIT: 5,
+    S.FIN_WAIT_1: 6,
+    S.CLOSING: 7,
+    S.LAST_ACK: 8,
+    S.FIN_WAIT_2: 9,
+    S.TIME_WAIT: 10,
+}
+#: packetdrill's names for Linux's numbers in ``%{ }%`` (code.c ``write_symbols``).
 _TCP_STATE_NAMES = {
     "TCP_ESTABLISHED": 1,
     "TCP_SYN_SENT": 2,
@@ -321,6 +336,9 @@ class Runner:
         self.connect_armed = False  # connect() called: its SYN sets the local ISN
         self.passive_isn_known = False  # the first SYN,ACK of a passive open set it
         self._isn = local_isn % SEQ_MOD
+        self.remote_isn = 0  # the peer's ISN packetdrill counts from (see _learn_remote_isn)
+        self.peer_known = False  # the first segment to a listener (or no socket) came
+        self.awaiting_synack = False  # connect()'s SYN was sent; its SYN,ACK sets remote_isn
         self.not_checked: list[str] = []
         self.now = 0
         self.base = 0  # where relative times count from
@@ -717,19 +735,42 @@ class Runner:
 
     def _inject(self, pkt: Packet, result: LineResult) -> None:
         ep = self.endpoint()
+        self._learn_remote_isn(pkt)
         ack = None
         if "ACK" in pkt.flags:
             ack = ((pkt.ack or 0) + self._offset()) % SEQ_MOD
-        seg = Segment(pkt.flags, pkt.seq, ack, pkt.length)
+        seq = pkt.seq if "SYN" in pkt.flags else (pkt.seq + self.remote_isn) % SEQ_MOD
+        seg = Segment(pkt.flags, seq, ack, pkt.length)
         self._record(seg, "B", self.now / USEC)
         ep.receive(seg)
         self._drain()
         result.outcome = "pass"
         result.detail = "injected"
 
+    def _learn_remote_isn(self, pkt: Packet) -> None:
+        """packetdrill (run_packet.c, socket.h) writes the peer's non-SYN sequence numbers
+        relative to the peer's ISN, which it takes from the first segment that reaches a
+        listening socket or no socket at all (handle_listen_for_script_packet), or from the
+        SYN,ACK answering connect()'s SYN; a SYN's own number is absolute. With the usual
+        ``< S 0:0(0)`` the two agree; a script that opens with ``< S 1000:1000(0)`` and goes on
+        with ``< . 1:1(0)`` means 1001."""
+        if not self.peer_known and (not self.socket_made or self.listening):
+            self.peer_known = True
+            self.remote_isn = pkt.seq
+        elif self.awaiting_synack and pkt.flags == ("SYN", "ACK"):
+            self.awaiting_synack = False
+            self.remote_isn = pkt.seq
+
+    def _script_ack(self, seg: Segment) -> int | None:
+        """An ack the endpoint sent, in the script's numbers (see _learn_remote_isn)."""
+        if seg.ack is None or "SYN" in seg.flags:
+            return seg.ack
+        return (seg.ack - self.remote_isn) % SEQ_MOD
+
     def _notation(self, q: _Queued) -> str:
         seg = q.segment
-        return segment_notation(False, seg.flags, (seg.seq - q.offset) % SEQ_MOD, seg.len, seg.ack)
+        seq = (seg.seq - q.offset) % SEQ_MOD
+        return segment_notation(False, seg.flags, seq, seg.len, self._script_ack(seg))
 
     def _expect(self, stmt: Statement, pkt: Packet, t: int, result: LineResult) -> None:
         time = stmt.time
@@ -777,7 +818,7 @@ class Runner:
             problems.append("sequence number differs")
         if seg.len != pkt.length:
             problems.append("length differs")
-        if "ACK" in pkt.flags and pkt.ack is not None and seg.ack != pkt.ack:
+        if "ACK" in pkt.flags and pkt.ack is not None and self._script_ack(seg) != pkt.ack:
             problems.append("ack number differs")
         if problems:
             if (
@@ -1046,6 +1087,7 @@ class Runner:
         if ep.state is not S.CLOSED or self.listening:
             return -1, "EISCONN"
         self.connect_armed = True
+        self.awaiting_synack = True
         ep.connect()
         self._drain()
         if self._is_nonblocking(fd, call):
@@ -1276,8 +1318,7 @@ class Runner:
             # [N] with length [4]: the first four bytes of struct tcp_info; the first is
             # tcpi_state (the parser refuses any other form, as packetdrill does)
             n = int(value.strip("[] "), 0)
-            state = self.endpoint().state
-            got_n = LINUX_TCP_STATES[state]
+            got_n, state = self._tcpi_state(fd)
             if n & 0xFF != got_n:
                 self._fail(
                     stmt,
@@ -1316,6 +1357,24 @@ class Runner:
             return mode, None
         return "ignored"
 
+    def _tcpi_state(self, fd: int | None, *, linux: bool = False) -> tuple[int, str]:
+        """tcpi_state as the profile's kernel reports it for ``fd`` (None: packetdrill's
+        socket under test); FreeBSD numbers the states differently (its TCPS_* values).
+
+        A listening socket stays LISTEN while its connections are queued (they are other
+        sockets), and a connection that entered TIME_WAIT left its socket in TCP_CLOSE: Linux
+        moves TIME_WAIT to a separate timewait sock (tcp_time_wait() then tcp_done()).
+        """
+        freebsd = self.profile == "freebsd" and not linux
+        numbers = FREEBSD_TCP_STATES if freebsd else LINUX_TCP_STATES
+        state = self.endpoint().state
+        role = self.fds.get(fd) if fd is not None else None
+        if self.listening and (role == "listener" or (role == "sock" and not self.accepted)):
+            return numbers[S.LISTEN], f"{S.LISTEN}: the listening socket"
+        if state is S.TIME_WAIT and self.profile == "linux":
+            return numbers[S.CLOSED], f"{S.TIME_WAIT}, held by a timewait sock"
+        return numbers[state], str(state)
+
     def _tcpi_assert(self, stmt: Statement, check: TcpiAssert, result: LineResult) -> None:
         word = check.state
         if word.isdigit():
@@ -1328,8 +1387,7 @@ class Runner:
                 f"unknown state {word} (packetdrill knows {', '.join(_TCP_STATE_NAMES)})",
                 stmt.line,
             )
-        state = self.endpoint().state
-        got = LINUX_TCP_STATES[state]
+        got, state = self._tcpi_state(None, linux=True)  # %{ }% knows Linux's names only
         if got != want:
             self._fail(
                 stmt,
