@@ -556,3 +556,12 @@ def test_export_of_a_reset_in_close_wait_checks_epipe_as_linux_reports_it() -> N
     assert "write(4, ..., 100) = -1 EPIPE (Broken pipe)" in text
     assert "ECONNRESET" not in text
     assert run_script(text).verdict == "pass"
+
+
+def test_cli_strict_makes_window_checks_unsupported() -> None:
+    path = str(PKT / "not-checked-window-check.pkt")
+    loose = _cli("pkt", path)
+    assert loose.returncode == 0 and "not checked: line 6: window 257" in loose.stdout
+    strict = _cli("pkt", path, "--strict")
+    assert strict.returncode == 2
+    assert "unsupported: window check (win 257 in an expected segment) at line 6" in strict.stdout
