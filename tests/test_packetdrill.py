@@ -446,7 +446,8 @@ def test_export_header_says_what_linux_does_differently(tmp_path: Path) -> None:
     text = path.read_text()
     assert "scenario 'close'" in text and "side A" in text
     assert "40 ms" in text and "200 ms" in text
-    assert "`sysctl -q net.ipv4.tcp_rfc1337=1`" in text
+    # one shell command before the first event, as packetdrill's grammar wants
+    assert "`sysctl -q net.ipv4.tcp_rfc1337=1 net.ipv4.tcp_fin_timeout=3`" in text
     assert "// tcpbook: msl=5 rto=1 fin_timeout=3" in text
     assert "   +0 > S 0:0(0) <...>" in text
     assert "< S. 0:0(0) ack 1 win 65535 <mss 1000>" in text
@@ -504,6 +505,12 @@ def test_tolerance_is_the_larger_of_usecs_and_percent_of_the_time_since_the_last
     assert tight.trace.params["tolerance_percent"] == 5.0
     loose = "--tolerance_percent=5\n--tolerance_usecs=150000\n" + body
     assert run_script(loose).verdict == "pass"
+    for text, what in (
+        ("`true`\n`true`\n", "a second shell command before the first event"),
+        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n", "a shell command without"),
+        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n--tolerance_usecs=5\n", "an --option"),
+    ):
+        assert run_script(text).problem.startswith(f"malformed: {what}"), text
     bad = run_script("--tolerance_percent=150\n")
     assert bad.problem == "malformed: --tolerance_percent needs a number from 0 to 100 at line 1"
 
@@ -511,13 +518,13 @@ def test_tolerance_is_the_larger_of_usecs_and_percent_of_the_time_since_the_last
 def test_sysctl_lines_choose_the_profile_and_set_the_knobs_the_model_has() -> None:
     linux = run_script(
         "`sysctl -q net.ipv4.tcp_fin_timeout=7 net.ipv4.tcp_timestamps=1`\n"
-        "`sysctl -q net.ipv4.tcp_congestion_control=cubic`\n"
         "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0 `sysctl -q net.ipv4.tcp_congestion_control=cubic`\n"
     )
     assert linux.verdict == "pass" and linux.profile == "linux"
     assert linux.trace.params["fin_timeout"] == 7.0
     assert linux.lines[0].detail == "applied tcp_fin_timeout=7; ignored net.ipv4.tcp_timestamps"
-    assert linux.lines[1].outcome == "ignored"
+    assert linux.lines[2].outcome == "ignored"
     assert any("tcp_congestion_control has no meaning" in n for n in linux.notes)
     bsd = run_script(
         "`sysctl net.inet.tcp.msl=5000 net.inet.tcp.drop_synfin=1`\n"

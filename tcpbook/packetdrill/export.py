@@ -358,13 +358,17 @@ class _Exporter:
             "//    where the model, like RFC 9293, may have no FIN_WAIT_2 timer;",
             "//  - it splits writes larger than the MSS and sends TCP options the model has not.",
         ]
+        sysctls = []
         if p.get("rfc1337"):
-            out.append("`sysctl -q net.ipv4.tcp_rfc1337=1`")
+            sysctls.append("net.ipv4.tcp_rfc1337=1")
         if fin_timeout is not None:
-            out.append(f"`sysctl -q net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}`")
+            sysctls.append(f"net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}")
         syn_retries = p.get("syn_retries")
         if syn_retries is not None and syn_retries != 6:
-            out.append(f"`sysctl -q net.ipv4.tcp_syn_retries={syn_retries}`")
+            sysctls.append(f"net.ipv4.tcp_syn_retries={syn_retries}")
+        if sysctls:
+            # packetdrill takes one shell command before the first event (parser.y)
+            out.append(f"`sysctl -q {' '.join(sysctls)}`")
         out.append(
             "// Model settings (they win over the sysctls; real packetdrill skips comments):"
         )

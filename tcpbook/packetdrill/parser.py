@@ -613,8 +613,36 @@ def parse(text: str, *, strict: bool = False) -> Script:
     for line, stmt in _statements(clean):
         found.append(_parse_statement(line, stmt, strict))
     found.sort(key=lambda s: s.line)
+    _check_header(found)
     script.statements = found
     return script
+
+
+def _check_header(statements: list[Statement]) -> None:
+    """packetdrill's grammar (parser.y ``script``): ``--options`` first, then at most one
+    untimed shell command, then the timed events; a later shell command needs a time."""
+    commands = events = 0
+    for st in statements:
+        if isinstance(st.body, Directive):
+            continue
+        if isinstance(st.body, Option):
+            if commands or events:
+                raise _malformed("an --option line after the script has begun", st.line)
+        elif st.time is None:
+            commands += 1
+            if events:
+                raise _malformed(
+                    "a shell command without a time after the first event (write +0 `...`)",
+                    st.line,
+                )
+            if commands > 1:
+                raise _malformed(
+                    "a second shell command before the first event (packetdrill takes one: "
+                    "join them in one `...` or give this one a time)",
+                    st.line,
+                )
+        else:
+            events += 1
 
 
 def _parse_statement(line: int, text: str, strict: bool = False) -> Statement:
