@@ -321,13 +321,15 @@ def test_settings_in_comments_and_sysctls_reach_the_model() -> None:
 
 def test_times_ranges_and_blocking_calls_parse() -> None:
     script = parse(
-        "0.100 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "0.100 fcntl(3, F_GETFL) = 0x2\n"
         "+.01...0.011 connect(3, ..., ...) = 0\n"
         "+.2~+.3 > S 0:0(0) <...>\n"
         "* > . 1:1(0) ack 1\n"
     )
     times = [s.time for s in script.statements]
     assert [(t.kind, t.start, t.until, t.block_end) for t in times if t] == [
+        ("abs", 0, None, None),
         ("abs", 100_000, None, None),
         ("rel", 10_000, None, 11_000),
         ("rel", 200_000, 300_000, None),
@@ -362,8 +364,12 @@ def test_comments_and_calls_spanning_lines() -> None:
         ("0 > S 0:0(0) <mss 1460,FO abcd>", "unsupported: TCP fast open option at line 1"),
         ("0 < S 0:0(0) <...", "malformed: unterminated <options> at line 1"),
         (
-            "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n0.4 close(3) = 0",
-            "malformed: time goes backwards at line 2",
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n0.5 fcntl(3, F_GETFL) = 2\n0.4 close(3) = 0",
+            "malformed: time goes backwards at line 3",
+        ),
+        (
+            "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+            "malformed: the first event must be at time 0 (packetdrill's run.c) at line 1",
         ),
         ("`echo oops", "malformed: unterminated ` shell command at line 1"),
         ("--tolerance_usecs=abc", "malformed: --tolerance_usecs needs a number at line 1"),

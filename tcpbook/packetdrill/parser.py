@@ -620,7 +620,8 @@ def parse(text: str, *, strict: bool = False) -> Script:
 
 def _check_header(statements: list[Statement]) -> None:
     """packetdrill's grammar (parser.y ``script``): ``--options`` first, then at most one
-    untimed shell command, then the timed events; a later shell command needs a time."""
+    untimed shell command, then the timed events, the first at time 0; a later shell command
+    needs a time."""
     commands = events = 0
     for st in statements:
         if isinstance(st.body, Directive):
@@ -643,6 +644,8 @@ def _check_header(statements: list[Statement]) -> None:
                 )
         else:
             events += 1
+            if events == 1 and st.time.start != 0:
+                raise _malformed("the first event must be at time 0 (packetdrill's run.c)", st.line)
 
 
 def _parse_statement(line: int, text: str, strict: bool = False) -> Statement:

@@ -247,7 +247,7 @@ class PktResult:
         else:
             out.append(f"{self.name}: {self.problem}")
         path = " -> ".join(self.trace.path("A"))
-        out.append(f"tcpbook endpoint ({self.profile} profile): {path}")
+        out.append(f"tcpbook endpoint: {path}")
         out.extend(f"not checked: {n}" for n in self.not_checked)
         out.extend(f"note: {n}" for n in self.notes)
         return "\n".join(out)
