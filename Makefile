@@ -30,12 +30,13 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter refuses to start as root unless told it is fine.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser book test lint format unit notebooks notebooks-build browser bench clean distclean
+.PHONY: help setup setup-browser book site test lint format unit notebooks notebooks-build browser bench clean distclean
 
 help:
 	@echo "tcpbook — an interactive Jupyter textbook about TCP connection management"
 	@echo
 	@echo "  make book       set up, then open the book in JupyterLab"
+	@echo "  make site       build the static web edition into build/site/ (explorers work without a kernel)"
 	@echo "  make test       set up, then run every check (lint, types, tests, notebooks, browser)"
 	@echo "  make lint       ruff check + mypy --strict on the tcpbook package"
 	@echo "  make format     ruff format + ruff check --fix"
@@ -85,6 +86,21 @@ JUPYTER_ARGS ?=
 book: setup
 	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. \
 	  --LabApp.default_url=/lab/tree/$(NOTEBOOK) $(JUPYTER_ARGS)
+
+# ----------------------------------------------------------------- the web edition
+
+# The book as a static web site in build/site/ (index.html = the contents): stored outputs, no
+# re-execution. npm installs the Pyodide runtime the explorers use (package-lock.json pins it).
+SITE_DIR ?= build/site
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	@tools/setup.sh node
+	npm ci --no-audit --no-fund
+	@touch $@
+
+site: setup $(NODE_STAMP)
+	$(PY) tools/site/build.py --out $(SITE_DIR)
 
 # ----------------------------------------------------------------- checks
 
@@ -147,4 +163,4 @@ clean:
 	  | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -8,71 +8,35 @@ ipywidgets are imported only by the modules that draw.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from typing import Any
 
-from .endpoint import INITIAL_RTO, SYN_RETRIES
 from .errors import IllegalCall, TcpbookError
-from .scenarios import SCENARIOS
-from .sim import ISN_A, ISN_B, LATENCY, Params, _as_drops, simulate_scenario
+from .scenarios import SCENARIOS, get
+from .settings import DEFAULT_MSL, Settings
+from .sim import simulate_scenario
 from .states import TRANSITIONS, State
 from .trace import Trace
 
 __version__ = "0.1.0"
 
-DEFAULT_MSL = 30.0  # Linux's effective MSL (TIME_WAIT fixed at 60 s); RFC 9293 says 120 s
 
-
-def simulate(
-    scenario: str = "close",
-    *,
-    msl: float | None = None,
-    drop: Iterable[int] | int | None = None,
-    delay: Mapping[int, float] | None = None,
-    duplicate: Mapping[int, float] | None = None,
-    fin_timeout: float | None = None,
-    skip_time_wait: bool = False,
-    rfc1337: bool = False,
-    until: float | None = None,
-    latency: float = LATENCY,
-    rto: float = INITIAL_RTO,
-    syn_retries: int = SYN_RETRIES,
-    isn_a: int = ISN_A,
-    isn_b: int = ISN_B,
-) -> Trace:
+def simulate(scenario: str = "close", settings: Settings | None = None, **changes: Any) -> Trace:
     """Run the named scenario and return its trace.
 
-    ``drop`` lists segments to lose by send order (1 is the first segment of the run,
+    The keywords are the fields of :class:`~tcpbook.settings.Settings` (on top of ``settings``
+    when given): ``msl`` (seconds), ``drop``, ``delay``, ``duplicate``, ``fin_timeout``,
+    ``skip_time_wait``, ``rfc1337``, ``until``, ``latency``, ``rto``, ``syn_retries``, ``isn_a``,
+    ``isn_b``. ``drop`` lists segments to lose by send order (1 is the first segment of the run,
     retransmissions count); ``None`` keeps the scenario's own loss (``late-fin`` has one) and
     ``()`` loses nothing. ``delay`` adds seconds to chosen segments' flight, ``duplicate``
     makes the network deliver a second copy of a segment that many seconds after the first.
-    Bad values raise :class:`TcpbookError` (a ``ValueError``) with a one-line message.
+    ``msl=None`` means the default. Bad values raise :class:`TcpbookError` (a ``ValueError``)
+    with a one-line message.
     """
-    from .scenarios import get
-
     script = get(scenario)
-    if msl is None:
-        msl = DEFAULT_MSL
-    defaults = script.defaults(float(msl)) if script.defaults and _finite(msl) else {}
-    params = Params(
-        msl=msl,
-        latency=latency,
-        drop=_as_drops(drop),
-        delay=dict(defaults.get("delay", {}) if delay is None else delay),
-        duplicate=dict(defaults.get("duplicate", {}) if duplicate is None else duplicate),
-        fin_timeout=fin_timeout,
-        skip_time_wait=bool(skip_time_wait),
-        rfc1337=bool(rfc1337),
-        until=until,
-        rto=rto,
-        syn_retries=syn_retries,
-        isn_a=isn_a,
-        isn_b=isn_b,
-    )
-    return simulate_scenario(script, params)
-
-
-def _finite(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and 0 < float(x) < float("inf")
+    if changes.get("msl", 0) is None:
+        del changes["msl"]
+    return simulate_scenario(script, Settings.build(settings, **changes))
 
 
 __all__ = [
@@ -80,6 +44,7 @@ __all__ = [
     "SCENARIOS",
     "TRANSITIONS",
     "IllegalCall",
+    "Settings",
     "State",
     "TcpbookError",
     "Trace",

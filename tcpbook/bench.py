@@ -27,6 +27,8 @@ from typing import Any
 # Targets: what "every click answers at once" means in numbers.
 IMPORT_TARGET_MS = 100.0  # `import tcpbook` on top of a bare interpreter
 WIDGET_TARGET_MS = 50.0  # one widget update; ~50 ms still feels immediate to a reader
+CURSOR_TARGET_MS = 16.0  # moving the time cursor redraws within one frame at 60 Hz
+SIMULATE_TARGET = 12_000.0  # complete `close` lifecycles per second: simulate('close') on one core
 BOOK_TARGET_S = 60.0  # executing every notebook, kernel start-ups included
 MC_TARGET_PER_CORE = 10_000.0  # complete `close` lifecycles per second per core
 
@@ -48,6 +50,12 @@ class Row:
 
 def _judge(value: float, target: float, *, below: bool) -> str:
     return "PASS" if (value < target if below else value >= target) else "MISS"
+
+
+def _against(name: str, value: float, unit: str, target: float, note: str, *, below: bool) -> Row:
+    """A measurement judged against its target (below it for times, at least it for rates)."""
+    text = f"< {target:g} {unit}" if below else f">= {target:,.0f}"
+    return Row(name, value, unit, text, _judge(value, target, below=below), note)
 
 
 def _median_time(fn: Callable[[], object], *, repeat: int, number: int) -> float:
@@ -73,13 +81,13 @@ def bench_import(runs: int) -> Row:
     bare = statistics.median(wall("pass") for _ in range(runs))
     full = statistics.median(wall("import tcpbook") for _ in range(runs))
     ms = max(0.0, (full - bare) * 1000)
-    return Row(
+    return _against(
         "import tcpbook (over bare python)",
         ms,
         "ms",
-        f"< {IMPORT_TARGET_MS:g} ms",
-        _judge(ms, IMPORT_TARGET_MS, below=True),
+        IMPORT_TARGET_MS,
         f"median of {runs} runs each",
+        below=True,
     )
 
 
@@ -87,7 +95,11 @@ def bench_simulate(repeat: int) -> Row:
     import tcpbook
 
     seconds = _median_time(lambda: tcpbook.simulate("close"), repeat=repeat, number=200)
-    return Row("simulate('close')", seconds * 1e6, "µs", note=f"median of {repeat} × 200 runs")
+    rate = 1.0 / seconds
+    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs"
+    return _against(
+        "simulate('close') (lifecycles/s)", rate, "1/s", SIMULATE_TARGET, note, below=False
+    )
 
 
 def bench_widget(repeat: int) -> Row:
@@ -126,14 +138,8 @@ def bench_widget(repeat: int) -> Row:
         ms = _median_time(update, repeat=repeat, number=1) * 1000
     except Exception as exc:  # a renderer still being written must not stop the benchmark
         return Row(name, None, "ms", f"< {WIDGET_TARGET_MS:g} ms", "N/A", f"failed: {exc!r}")
-    return Row(
-        name,
-        ms,
-        "ms",
-        f"< {WIDGET_TARGET_MS:g} ms",
-        _judge(ms, WIDGET_TARGET_MS, below=True),
-        f"median of {repeat}, after a warm-up",
-    )
+    note = f"median of {repeat}, after a warm-up"
+    return _against(name, ms, "ms", WIDGET_TARGET_MS, note, below=True)
 
 
 def bench_explorer(repeat: int) -> list[Row]:
@@ -159,19 +165,10 @@ def bench_explorer(repeat: int) -> list[Row]:
         lambda: ex.set(at=(next(times) % 20) / 20 * end),
     ]
     rows = []
-    for name, move in zip(names, moves, strict=True):
+    for name, move, target in zip(names, moves, (WIDGET_TARGET_MS, CURSOR_TARGET_MS), strict=True):
         move()
         ms = _median_time(move, repeat=repeat, number=1) * 1000
-        rows.append(
-            Row(
-                name,
-                ms,
-                "ms",
-                f"< {WIDGET_TARGET_MS:g} ms",
-                _judge(ms, WIDGET_TARGET_MS, below=True),
-                f"median of {repeat}",
-            )
-        )
+        rows.append(_against(name, ms, "ms", target, f"median of {repeat}", below=True))
     return rows
 
 
@@ -215,13 +212,13 @@ def bench_montecarlo(n: int, cores: int) -> list[Row]:
     montecarlo.run(n=n, p=0.0, workers=1, progress=False)
     one = n / (time.perf_counter() - start)
     rows.append(
-        Row(
+        _against(
             "Monte Carlo, 1 core (lifecycles/s)",
             one,
             "1/s",
-            f">= {MC_TARGET_PER_CORE:,.0f}",
-            _judge(one, MC_TARGET_PER_CORE, below=False),
+            MC_TARGET_PER_CORE,
             f"n={n}, p=0",
+            below=False,
         )
     )
     start = time.perf_counter()
@@ -240,13 +237,13 @@ def bench_montecarlo(n: int, cores: int) -> list[Row]:
     montecarlo.run(n=big, p=0.0, workers=cores, progress=False)
     every = big / (time.perf_counter() - start)
     rows.append(
-        Row(
+        _against(
             f"Monte Carlo, {cores} cores (lifecycles/s)",
             every,
             "1/s",
-            f">= {MC_TARGET_PER_CORE * cores:,.0f}",
-            _judge(every, MC_TARGET_PER_CORE * cores, below=False),
+            MC_TARGET_PER_CORE * cores,
             f"n={big}, p=0, process pool start-up included",
+            below=False,
         )
     )
     return rows
@@ -287,7 +284,74 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# ------------------------------------------------------------- widget redraw, step by step
+# How fast a widget can redraw: re-simulate, then draw the ladder and the state diagram.
+# Each run alternates between two parameter sets, so every redraw is of a new trace, as after a
+# click on a widget.
+
+REDRAW_RUNS = 50
+
+
+def median_ms(step: Callable[[int], object], runs: int) -> float:
+    samples = []
+    for i in range(runs):
+        start = time.perf_counter()
+        step(i)
+        samples.append(time.perf_counter() - start)
+    return 1000 * statistics.median(samples)
+
+
+def bench_redraw(scenario: str = "close", runs: int = REDRAW_RUNS) -> dict[str, float]:
+    """Median milliseconds of each step of a widget redraw, and of the whole path.
+
+    ``widget_png``/``widget_svg``: simulate + ladder into a reused figure + PNG (or SVG) bytes +
+    state diagram restyle; the state diagram's ``dot`` layout is cached beforehand, as it is
+    after a widget's first draw.
+    """
+    import matplotlib
+
+    from tcpbook import simulate
+    from tcpbook.render import ladder, state_diagram
+    from tcpbook.render.statediagram import base_svg
+
+    base_svg()
+    drops: tuple[tuple[int, ...] | None, ...] = (None, (11,)) if scenario == "close" else (None,)
+    traces = [simulate(scenario, drop=d) for d in drops]
+    fig = ladder(traces[0])
+
+    def trace_of(i: int):  # type: ignore[no-untyped-def]
+        return traces[i % len(traces)]
+
+    def png(i: int) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+
+    def svg(i: int) -> bytes:
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue()
+
+    def widget(i: int, out: Callable[[int], bytes]) -> None:
+        trace = simulate(scenario, drop=drops[i % len(drops)])
+        ladder(trace, at=0.8, fig=fig)
+        out(i)
+        state_diagram(trace, at=0.8).svg()
+
+    ladder(traces[0], fig=fig)
+    return {
+        "simulate": median_ms(lambda i: simulate(scenario, drop=drops[i % len(drops)]), runs),
+        "ladder": median_ms(lambda i: ladder(trace_of(i), at=0.8, fig=fig), runs),
+        "png_bytes": median_ms(png, runs),
+        "svg_bytes": median_ms(svg, runs),
+        "state_restyle": median_ms(lambda i: state_diagram(trace_of(i), at=0.8).svg(), runs),
+        "widget_png": median_ms(lambda i: widget(i, png), runs),
+        "widget_svg": median_ms(lambda i: widget(i, svg), runs),
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tcpbook.bench", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="fewer repetitions and skip executing the notebooks"
@@ -301,7 +365,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT / "notebooks",
         help="folder of notebooks to execute for the whole-book time",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _write(rows: list[Row], quick: bool, output: Path | None) -> Path:
+    """The report as JSON (``bench/latest.json`` in a checkout unless told otherwise)."""
+    out = output or (ROOT / "bench" / "latest.json" if IN_CHECKOUT else Path("latest.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": _dt.date.today().isoformat(),
+        "machine": machine(),
+        "quick": quick,
+        "results": [asdict(r) for r in rows],
+    }
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     quick = args.quick
     cores = os.cpu_count() or 1
     rows: list[Row] = []
@@ -340,15 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nnote: load average {load} before the report: other work was running, "
             "so the timings are pessimistic"
         )
-    out = args.output or (ROOT / "bench" / "latest.json" if IN_CHECKOUT else Path("latest.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "date": _dt.date.today().isoformat(),
-        "machine": machine(),
-        "quick": quick,
-        "results": [asdict(r) for r in rows],
-    }
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    out = _write(rows, quick, args.output)
     print(f"\nwrote {out}")
     return 0
 

@@ -52,7 +52,7 @@ FLAG_BITS = (("SYN", 0x02), ("FIN", 0x01), ("RST", 0x04), ("PSH", 0x08), ("ACK",
 
 
 @dataclass(frozen=True)
-class Packet:
+class CapturedPacket:
     """One TCP segment as the capture saw it."""
 
     time: float
@@ -125,7 +125,7 @@ def _address(raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw)
 
 
-def packets(path: str | os.PathLike[str]) -> tuple[str, list[Packet]]:
+def packets(path: str | os.PathLike[str]) -> tuple[str, list[CapturedPacket]]:
     """Every TCP segment in the capture at ``path``: ``(link type name, packets)``."""
     import dpkt
 
@@ -141,7 +141,7 @@ def packets(path: str | os.PathLike[str]) -> tuple[str, list[Packet]]:
             continue
         flags = tuple(name for name, bit in FLAG_BITS if tcp.flags & bit)
         out.append(
-            Packet(
+            CapturedPacket(
                 time=ts,
                 src=(_address(ip.src), int(tcp.sport)),
                 dst=(_address(ip.dst), int(tcp.dport)),
@@ -212,7 +212,7 @@ class _Inference:
             old = self.sides[who].state
             self.sides[who] = _Side(state=old)
 
-    def sent(self, t: float, who: str, p: Packet) -> bool:
+    def sent(self, t: float, who: str, p: CapturedPacket) -> bool:
         """Apply what sending ``p`` tells us about ``who``; True if it is a retransmission."""
         me = self.sides[who]
         if "SYN" in p.flags and "ACK" not in p.flags:
@@ -260,7 +260,7 @@ class _Inference:
             self.move(t, who, S.CLOSED, "ABORT")
         return retransmission
 
-    def received(self, t: float, who: str, p: Packet) -> None:
+    def received(self, t: float, who: str, p: CapturedPacket) -> None:
         """Apply what receiving ``p`` does to ``who`` (at the captured time)."""
         me = self.sides[who]
         if "RST" in p.flags:
@@ -314,7 +314,7 @@ class _Inference:
                 self.move(t, who, dst, event)
 
 
-def _pick_connection(pkts: list[Packet]) -> tuple[tuple[str, int], tuple[str, int]]:
+def _pick_connection(pkts: list[CapturedPacket]) -> tuple[tuple[str, int], tuple[str, int]]:
     """(A, B): A sent the first SYN of the capture, else the first TCP segment."""
     first = next((p for p in pkts if p.flags == ("SYN",)), pkts[0])
     return first.src, first.dst
@@ -325,7 +325,7 @@ def _covers(ack: int | None, end: int) -> bool:
     return ack is not None and (ack - end) % SEQ_SPACE < SEQ_SPACE // 2
 
 
-def _receipt_points(pkts: list[Packet]) -> dict[int, list[int]]:
+def _receipt_points(pkts: list[CapturedPacket]) -> dict[int, list[int]]:
     """``{i: [k, ...]}``: segment k is taken as received right after segment i is sent.
 
     One capture point sees a segment once; it is taken as received at once, unless the
@@ -362,9 +362,46 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
         raise TcpbookError(f"no TCP segment in the capture {str(path)!r}")
     a, b = _pick_connection(pkts)
     ours = [p for p in pkts if {p.src, p.dst} == {a, b}]
-    start = ours[0].time
-    names = {a: "A", b: "B"}
     inference = _Inference()
+    segments = _segment_records(ours, {a: "A", b: "B"}, inference, relative=relative)
+    final = {who: side.state.value for who, side in inference.sides.items()}
+    for who, state in final.items():
+        if state == "TIME_WAIT":
+            inference.note(
+                f"{who} is still in TIME_WAIT when the capture ends: its end sends nothing, so "
+                "no capture shows it (Linux: 60 s after entering TIME_WAIT)"
+            )
+    inference.transitions.sort(key=lambda tr: tr.t)
+    params: dict[str, Any] = {
+        "msl": LINUX_MSL,
+        "inferred": True,
+        "capture": Path(path).name,
+        "link_type": link,
+        "addresses": {"A": _endpoint(a), "B": _endpoint(b)},
+        "start": ours[0].time,
+        "relative": relative,
+        "notes": inference.notes,
+    }
+    return Trace(
+        scenario="capture",
+        params=params,
+        segments=segments,
+        transitions=inference.transitions,
+        final=final,
+        end=segments[-1].sent,
+    )
+
+
+def _segment_records(
+    ours: list[CapturedPacket],
+    names: dict[tuple[str, int], str],
+    inference: _Inference,
+    *,
+    relative: bool,
+) -> list[SegmentRecord]:
+    """One record per captured segment, in capture order, each fed to ``inference`` as sent
+    and, at its receipt point, as received."""
+    start = ours[0].time
     segments: list[SegmentRecord] = []
     isn: dict[str, int] = {}
     receipts = _receipt_points(ours)
@@ -399,32 +436,7 @@ def read_capture(path: str | os.PathLike[str], *, relative: bool = False) -> Tra
                 retransmission=retransmission,
             )
         )
-    final = {who: side.state.value for who, side in inference.sides.items()}
-    for who, state in final.items():
-        if state == "TIME_WAIT":
-            inference.note(
-                f"{who} is still in TIME_WAIT when the capture ends: its end sends nothing, so "
-                "no capture shows it (Linux: 60 s after entering TIME_WAIT)"
-            )
-    inference.transitions.sort(key=lambda tr: tr.t)
-    params: dict[str, Any] = {
-        "msl": LINUX_MSL,
-        "inferred": True,
-        "capture": Path(path).name,
-        "link_type": link,
-        "addresses": {"A": _endpoint(a), "B": _endpoint(b)},
-        "start": start,
-        "relative": relative,
-        "notes": inference.notes,
-    }
-    return Trace(
-        scenario="capture",
-        params=params,
-        segments=segments,
-        transitions=inference.transitions,
-        final=final,
-        end=segments[-1].sent,
-    )
+    return segments
 
 
 def _endpoint(addr: tuple[str, int]) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import simulate
+from .endpoint import INITIAL_RTO, SYN_RETRIES
 from .errors import TcpbookError
 from .scenarios import SCENARIOS
+from .settings import LATENCY, SettingError, Settings
 from .states import table
 
 EXIT_USAGE = 2
@@ -72,107 +74,87 @@ def _segment_seconds(text: str) -> tuple[int, float]:
     return n, s
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """The options shared by ``run`` and ``draw`` (and any command that simulates)."""
-    p.add_argument("scenario", help="scenario name (see `python -m tcpbook scenarios`)")
-    p.add_argument("--msl", type=_seconds, default=None, help="maximum segment lifetime, s")
-    p.add_argument(
-        "--drop",
-        type=_segment,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N",
-        help="lose the N-th segment sent in the run (from 1; retransmissions count)",
-    )
-    p.add_argument(
-        "--delay",
-        type=_segment_seconds,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N=SECONDS",
-        help="add SECONDS to segment N's flight",
-    )
-    p.add_argument(
-        "--duplicate",
-        type=_segment_seconds,
-        nargs="+",
-        action="extend",
-        default=None,
-        metavar="N=SECONDS",
-        help="the network delivers a copy of segment N SECONDS later",
-    )
-    p.add_argument(
+#: How each kind of option reads its value: (type, metavar, extra argparse keywords).
+_KINDS: dict[str, tuple[Any, str | None, dict[str, Any]]] = {
+    "seconds": (_seconds, "SECONDS", {}),
+    "segments": (_segment, "N", {"nargs": "+", "action": "extend"}),
+    "segment seconds": (_segment_seconds, "N=SECONDS", {"nargs": "+", "action": "extend"}),
+    "count": (_count, "N", {}),
+}
+
+#: The run options: flag, kind ("switch" for on/off), help. Each sets the Settings field of
+#: the flag's name; the defaults are the settings' own (see tcpbook.settings).
+RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--msl", "seconds", "maximum segment lifetime, s"),
+    ("--drop", "segments", "lose the N-th segment sent in the run (from 1; retransmissions count)"),
+    ("--delay", "segment seconds", "add SECONDS to segment N's flight"),
+    ("--duplicate", "segment seconds", "the network delivers a copy of segment N SECONDS later"),
+    (
         "--fin-timeout",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
-    )
-    p.add_argument(
-        "--skip-time-wait",
-        action="store_true",
-        help="leave TIME_WAIT at once (to see why it exists)",
-    )
-    p.add_argument("--rfc1337", action="store_true", help="ignore RST in TIME_WAIT (RFC 1337)")
-    p.add_argument(
-        "--until", type=_seconds, default=None, metavar="SECONDS", help="stop the run at this time"
-    )
-    p.add_argument(
-        "--latency",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="one-way network delay (default 0.05)",
-    )
-    p.add_argument(
+        "seconds",
+        "end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
+    ),
+    ("--skip-time-wait", "switch", "leave TIME_WAIT at once (to see why it exists)"),
+    ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337)"),
+    ("--until", "seconds", "stop the run at this time"),
+    ("--latency", "seconds", f"one-way network delay (default {LATENCY:g})"),
+    (
         "--rto",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="initial retransmission timeout (default 1, RFC 6298; Linux 0.2)",
-    )
-    p.add_argument(
+        "seconds",
+        f"initial retransmission timeout (default {INITIAL_RTO:g}, RFC 6298; Linux 0.2)",
+    ),
+    (
         "--syn-retries",
-        type=_count,
-        default=None,
-        metavar="N",
-        help="SYN retransmissions before ETIMEDOUT (default 6, Linux tcp_syn_retries)",
+        "count",
+        f"SYN retransmissions before ETIMEDOUT (default {SYN_RETRIES}, Linux tcp_syn_retries)",
+    ),
+)
+
+#: Destinations of the options that change a simulated run (none applies to a capture).
+RUN_DESTS: tuple[str, ...] = tuple(flag[2:].replace("-", "_") for flag, _, _ in RUN_OPTIONS)
+
+
+def add_run_options(p: argparse.ArgumentParser, *, scenario_optional: bool = False) -> None:
+    """The options shared by ``run`` and ``draw`` (and any command that simulates)."""
+    p.add_argument(
+        "scenario",
+        nargs="?" if scenario_optional else None,
+        help="scenario name (see `python -m tcpbook scenarios`)",
     )
+    for flag, kind, text in RUN_OPTIONS:
+        if kind == "switch":
+            p.add_argument(flag, action="store_true", help=text)
+            continue
+        kind_type, metavar, extra = _KINDS[kind]
+        if flag == "--msl":
+            metavar = None  # shown as MSL, as it always has been
+        p.add_argument(flag, type=kind_type, default=None, metavar=metavar, help=text, **extra)
 
 
 def simulate_from_args(args: argparse.Namespace) -> Any:
-    """Run the simulation the parsed ``run``/``draw`` options describe."""
-    if args.until is not None and args.until < 0:
-        raise TcpbookError(f"--until must be 0 or more seconds, got {args.until:g}")
-    if args.fin_timeout is not None and args.fin_timeout < 0:
-        raise TcpbookError(f"--fin-timeout must be 0 or more seconds, got {args.fin_timeout:g}")
-    if args.msl is not None and args.msl <= 0:
-        raise TcpbookError(f"--msl must be greater than 0 seconds, got {args.msl:g}")
-    if args.scenario not in SCENARIOS:
+    """Run the simulation the parsed ``run``/``draw`` options describe.
+
+    :class:`~tcpbook.settings.Settings` checks every value; its one-line error is re-worded
+    with the option's spelling (``--fin-timeout must be 0 or more seconds, got -1``).
+    """
+    given = {}
+    for name in Settings.names():
+        value = getattr(args, name, None)
+        if value is not None and value is not False:  # an option not given keeps the default
+            given[name] = value
+    for name in ("delay", "duplicate"):
+        if name in given:
+            given[name] = dict(given[name])
+    try:
+        settings = Settings(**given)
+    except SettingError as exc:
+        value = exc.value
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        option = "--" + exc.name.split(" ")[0].replace("_", "-")
         raise TcpbookError(
-            f"unknown scenario {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}"
-        )
-    extra: dict[str, Any] = {}
-    if args.latency is not None:
-        extra["latency"] = args.latency
-    if args.rto is not None:
-        extra["rto"] = args.rto
-    if args.syn_retries is not None:
-        extra["syn_retries"] = args.syn_retries
-    return simulate(
-        args.scenario,
-        msl=args.msl,
-        drop=args.drop,
-        delay=dict(args.delay) if args.delay is not None else None,
-        duplicate=dict(args.duplicate) if args.duplicate is not None else None,
-        fin_timeout=args.fin_timeout,
-        skip_time_wait=args.skip_time_wait,
-        rfc1337=args.rfc1337,
-        until=args.until,
-        **extra,
-    )
+            f"{option}{exc.name[len(option) - 2 :]} {exc.reason}, got {shown}"
+        ) from None
+    return simulate(args.scenario, settings)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -217,10 +199,48 @@ def _cmd_pkt(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_read(args: argparse.Namespace) -> int:
+    from .capture import read_capture
+
+    trace = read_capture(args.capture, relative=args.relative)
+    if args.json:
+        print(trace.to_json())
+        return 0
+    from .textladder import text_ladder
+
+    where = trace.params.get("addresses", {})
+    print(f"{trace.params.get('capture')}: A is {where.get('A')}, B is {where.get('B')}")
+    print(text_ladder(trace))
+    for note in trace.params.get("notes", ()):
+        print(f"note: {note}")
+    return 0
+
+
+def _trace_to_draw(args: argparse.Namespace) -> Any:
+    """The scenario's simulated run, or with ``--from`` the capture's inferred one."""
+    if args.capture is None:
+        if args.scenario is None:
+            raise TcpbookError("draw needs a scenario name or --from CAPTURE.pcap")
+        if args.relative:
+            raise TcpbookError("--relative applies to a capture: use it with --from CAPTURE.pcap")
+        return simulate_from_args(args)
+    if args.scenario is not None:
+        raise TcpbookError(
+            f"draw either a scenario ({args.scenario!r}) or a capture (--from), not both"
+        )
+    given = [name for name in RUN_DESTS if getattr(args, name) not in (None, False)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise TcpbookError(f"{flags}: only for a simulated run; a capture is drawn as recorded")
+    from .capture import read_capture
+
+    return read_capture(args.capture, relative=args.relative)
+
+
 def _cmd_draw(args: argparse.Namespace) -> int:
     from .render import draw_to_file
 
-    trace = simulate_from_args(args)
+    trace = _trace_to_draw(args)
     draw_to_file(trace, kind=args.kind, path=args.output, at=args.at, endpoint=args.endpoint)
     return 0
 
@@ -270,8 +290,26 @@ def build_parser() -> argparse.ArgumentParser:
     states.add_argument("--json", action="store_true", help="as a JSON list of objects")
     states.set_defaults(func=_cmd_states)
 
-    draw = sub.add_parser("draw", help="draw a scenario to an SVG, PNG or PDF file")
-    add_run_options(draw)
+    read = sub.add_parser("read", help="read a real capture and infer both sides' states")
+    read.add_argument("capture", metavar="CAPTURE.pcap", help="a pcap or pcapng file")
+    read.add_argument("--json", action="store_true", help="print the trace as one JSON object")
+    read.add_argument(
+        "--relative", action="store_true", help="sequence numbers from each side's ISN"
+    )
+    read.set_defaults(func=_cmd_read)
+
+    draw = sub.add_parser("draw", help="draw a scenario (or a capture) to an SVG, PNG or PDF file")
+    add_run_options(draw, scenario_optional=True)
+    draw.add_argument(
+        "--from",
+        dest="capture",
+        metavar="CAPTURE.pcap",
+        default=None,
+        help="draw this capture's connection instead of a scenario",
+    )
+    draw.add_argument(
+        "--relative", action="store_true", help="with --from: sequence numbers from each ISN"
+    )
     draw.add_argument("--kind", choices=("state", "ladder", "timeline"), default="ladder")
     draw.add_argument(
         "--at",

@@ -7,14 +7,14 @@ whose ``report()`` prints only facts that are the same on every run (no ports, n
 a chapter can show it and a test can check it. Nothing here talks to any address but loopback,
 every socket call has a timeout, and nothing needs root. Where the machine cannot answer
 (psutil not allowed to list sockets, no ``ss``, not Linux), the report says what the reader
-would have seen instead.
+would have seen instead. A capture drawn next to a simulated run is a figure:
+:func:`tcpbook.render.side_by_side`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import os
 import select
 import shutil
@@ -460,7 +460,9 @@ def half_close(replies: int = 3) -> HalfCloseResult:
     """``shutdown(SHUT_WR)``: the client's FIN says "no more from me", yet data still flows back.
 
     The server reads to end of file, then answers; the client, in FIN_WAIT_2, keeps receiving
-    until the server closes too. This is how ``cat file | ssh host sort`` knows input ended.
+    until the server closes too. This is how ``rsh host sort < file`` or ``nc -N`` tell the far
+    side its input has ended. (SSH does not: it sends SSH_MSG_CHANNEL_EOF inside its channel,
+    RFC 4254 section 5.3, and its TCP connection stays open in both directions.)
     """
     result = HalfCloseResult("the client sends a request and shuts down its sending side")
     request = b"sort these lines\n"
@@ -798,71 +800,3 @@ def close_facts(trace: Trace) -> str:
 
 
 DELAYED_ACK_SEEN = 0.02  # Linux delays an ACK at least TCP_DELACK_MIN = 40 ms (HZ/25)
-
-
-# ----------------------------------------------------------------- real next to simulated
-
-SAME_INSTANT_ROWS = 1.4  # segments microseconds apart are drawn this many text rows apart
-
-
-def spread_axis(trace: Trace) -> Any:
-    """The ladder's time axis for a loopback capture, with room between simultaneous events.
-
-    On loopback a segment arrives microseconds after it leaves, so a whole handshake happens
-    at one instant; each distinct time gets at least :data:`SAME_INSTANT_ROWS` rows so every
-    arrow and label can be read. Longer gaps keep the usual scale, so the ticks stay true.
-    """
-    from .render.timeaxis import TimeAxis, event_times
-
-    times = event_times(trace)
-    base = TimeAxis.for_times(times)
-    ts = sorted({round(t, 9) for t in times} | {0.0})
-    ys = [0.0]
-    for a, b in itertools.pairwise(ts):
-        ys.append(ys[-1] + max(base(b) - base(a), SAME_INSTANT_ROWS))
-    return TimeAxis(tuple(ts), tuple(ys), base.breaks, base.rows_per_second)
-
-
-def side_by_side(real: Trace, simulated: Trace, *, titles: tuple[str, str] | None = None) -> Any:
-    """One figure: the captured close (left) next to the simulated one (right).
-
-    Both are drawn by the book's ladder renderer; the capture on :func:`spread_axis`.
-    """
-    import importlib
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .render.timeaxis import TimeAxis
-
-    # the module, not the function of the same name that tcpbook.render exports
-    lad = importlib.import_module("tcpbook.render.ladder")
-
-    axes = (spread_axis(real), TimeAxis.for_trace(simulated))
-    sizes = [lad.figure_size(axis) for axis in axes]
-    width, height = sizes[0][0] * 2, max(h for _, h in sizes) + 0.3
-    fig = Figure(figsize=(width, height), dpi=lad.DPI)
-    FigureCanvasAgg(fig)
-    titles = titles or ("your kernel, on loopback (captured)", "the simulator (50 ms each way)")
-    for i, (trace, axis, title) in enumerate(zip((real, simulated), axes, titles, strict=True)):
-        panel_height = lad.figure_size(axis)[1]
-        left = (i * width / 2 + lad.LEFT_INCH) / width
-        ax = fig.add_axes(
-            (
-                left,
-                (height - panel_height + lad.LEGEND_INCH) / height,
-                (width / 2 - lad.LEFT_INCH - lad.RIGHT_INCH) / width,
-                (panel_height - lad.TOP_INCH - lad.LEGEND_INCH) / height,
-            )
-        )
-        lad.draw_ladder(ax, trace, axis, at=None, captions=False)
-        fig.text(
-            (i + 0.5) / 2,
-            1 - 0.12 / height,
-            title,
-            ha="center",
-            va="top",
-            fontsize=10,
-            fontweight="bold",
-        )
-    return fig

@@ -1,214 +1,187 @@
 """A deterministic discrete-event simulator: two hosts, A and B, and the network between them.
 
-The kernel is a heap of ``(time, sequence, event)`` as in SimPy; the sequence number breaks ties
-so the same inputs always give the same trace, byte for byte. The network delays each segment
-by a fixed one-way latency plus any extra delay asked for, drops or duplicates chosen segments,
-and discards a segment still in flight MSL after it was sent (RFC 9293 section 3.4.1: MSL is the
-longest a segment may live in the network).
+The clock and the event heap are a :class:`~tcpbook.kernel.Kernel`; each host is a
+:class:`~tcpbook.host.Host` that acts on its endpoint's outputs. What this module adds is the
+scripted applications (a scenario's steps, at a time or a little after a state is reached) and
+the network: it delays each segment by a fixed one-way latency plus any extra delay asked for,
+drops or duplicates chosen segments, and discards a segment still in flight MSL after it was
+sent (RFC 9293 section 3.4.1: MSL is the longest a segment may live in the network).
 """
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .endpoint import (
-    INITIAL_RTO,
-    SYN_RETRIES,
-    AppError,
-    CancelTimer,
-    Change,
-    Config,
-    Endpoint,
-    Send,
-    StartTimer,
-    TimerName,
-    reset_for,
-)
-from .errors import IllegalCall, TcpbookError
+from .endpoint import Config, Segment, reset_for
+from .errors import IllegalCall
+from .host import Host
+from .kernel import Event, Kernel
+from .settings import Settings, endpoint_config
 from .states import State
-from .trace import ENDPOINTS, ErrorRecord, SegmentRecord, TimerRecord, Trace, TransitionRecord
+from .trace import ENDPOINTS, ErrorRecord, SegmentRecord, Trace
 from .trace import Endpoint as Side
 
 if TYPE_CHECKING:
+    from .endpoint import Change
     from .scenarios import Scenario, Step
 
-LATENCY = 0.05  # one-way delay in seconds: a 100 ms round trip, easy to read on a ladder
 DUPLICATE_LAG = 1.0  # a network duplicate arrives this long after the original
 MAX_EVENTS = 100_000  # a guard: every run the book makes settles in a few hundred events
-ISN_A = 1000
-ISN_B = 5000
 
-_CALL, _ARRIVE, _EXPIRE, _TIMER = 0, 1, 2, 3
-
+#: Decides whether the network loses a segment as it is sent (the scenario's or a caller's rule).
 DropRule = Callable[[SegmentRecord, "Simulator"], bool]
+#: Extra seconds of flight for a segment, on top of the latency and any fixed delay.
+DelayRule = Callable[[SegmentRecord], float]
 
 
-def _seconds(name: str, value: Any, *, positive: bool = False) -> float:
-    """A finite number of seconds, or a one-line error naming what is allowed."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TcpbookError(f"{name} must be a number of seconds, got {value!r}")
-    x = float(value)
-    if math.isnan(x) or math.isinf(x):
-        raise TcpbookError(f"{name} must be a finite number of seconds, got {value!r}")
-    if positive and x <= 0:
-        raise TcpbookError(f"{name} must be greater than 0 seconds, got {value!r}")
-    if x < 0:
-        raise TcpbookError(f"{name} must be 0 or more seconds, got {value!r}")
-    return x
+class Call(Event):
+    """A scenario step runs (an application makes a call)."""
+
+    __slots__ = ("sim", "step")
+
+    def __init__(self, sim: Simulator, step: Step) -> None:
+        self.sim = sim
+        self.step = step
+
+    def happen(self) -> None:
+        self.sim.run_step(self.step)
 
 
-def _segment_number(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TcpbookError(
-            f"{name} takes segment numbers (integers from 1, in send order), got {value!r}"
+class Arrival(Event):
+    """A segment reaches its destination host."""
+
+    __slots__ = ("rec", "segment", "sim")
+
+    def __init__(self, sim: Simulator, rec: SegmentRecord, segment: Segment) -> None:
+        self.sim = sim
+        self.rec = rec
+        self.segment = segment
+
+    def happen(self) -> None:
+        rec = self.rec
+        rec.fate = "delivered"
+        rec.arrived = self.time
+        host = self.sim.hosts[rec.dst]
+        if host.vanished:
+            return
+        tcb = host.tcb
+        if tcb is None:
+            reply = reset_for(self.segment)  # RFC 9293 3.10.7.1: no connection here
+            if reply is not None:
+                host.send(reply, rec.conn)
+            return
+        rec.delivered_to = host.conn
+        tcb.receive(self.segment)
+        host.drain()
+
+
+class Expiry(Event):
+    """A segment has been in the network for MSL: it dies there (RFC 9293 section 3.4.1)."""
+
+    __slots__ = ("rec",)
+
+    def __init__(self, rec: SegmentRecord) -> None:
+        self.rec = rec
+
+    def happen(self) -> None:
+        self.rec.fate = "expired"
+
+
+class SimHost(Host):
+    """A host whose segments go into the simulator's network and whose state changes wake steps."""
+
+    def __init__(self, sim: Simulator, name: Side, isn: int, config: Config) -> None:
+        super().__init__(name, sim.kernel, sim.trace, isn=isn, config=config)
+        self.sim = sim
+        self.waiting = sim.waiting
+
+    def send(self, segment: Segment, conn: int | None = None) -> None:
+        """Put a segment on the wire (for connection ``conn``, this one's by default)."""
+        sim = self.sim
+        rec = sim.trace.add_segment(
+            segment, self.name, self.conn if conn is None else conn, sim.kernel.now
         )
-    return value
+        number = rec.id
+        extra = sim.delay.get(number, 0.0)
+        if sim.delay_rule is not None:
+            extra += sim.delay_rule(rec)
+        flight = sim.latency + extra
+        lag = sim.duplicate.get(number)
+        if lag is None:
+            sim.launch(rec, segment, flight)
+            return
+        # the network's copy: the same segment, numbered next (made before rec's fate is set)
+        copy = replace(rec, id=number + 1, duplicate_of=number)
+        delivered = sim.launch(rec, segment, flight)
+        sim.trace.segments.append(copy)
+        base = flight if delivered else sim.latency
+        sim.launch(copy, segment, base + (lag or DUPLICATE_LAG))
 
-
-@dataclass(frozen=True)
-class Params:
-    """Everything that shapes a run besides the scenario's script (validated on creation)."""
-
-    msl: float = 30.0
-    latency: float = LATENCY
-    drop: tuple[int, ...] | None = None
-    delay: Mapping[int, float] = field(default_factory=dict)
-    duplicate: Mapping[int, float] = field(default_factory=dict)
-    fin_timeout: float | None = None
-    skip_time_wait: bool = False
-    rfc1337: bool = False
-    until: float | None = None
-    rto: float = INITIAL_RTO
-    syn_retries: int = SYN_RETRIES
-    isn_a: int = ISN_A
-    isn_b: int = ISN_B
-
-    def __post_init__(self) -> None:
-        _seconds("msl", self.msl, positive=True)
-        _seconds("latency", self.latency)
-        _seconds("rto", self.rto, positive=True)
-        if self.drop is not None:
-            for n in self.drop:
-                _segment_number("drop", n)
-        for label, table in (("delay", self.delay), ("duplicate", self.duplicate)):
-            for n, s in table.items():
-                _segment_number(label, n)
-                _seconds(f"{label} of segment {n}", s)
-        if self.fin_timeout is not None:
-            _seconds("fin_timeout", self.fin_timeout)
-        if self.until is not None:
-            _seconds("until", self.until)
-        if isinstance(self.syn_retries, bool) or not isinstance(self.syn_retries, int):
-            raise TcpbookError(f"syn_retries must be an integer, got {self.syn_retries!r}")
-        if self.syn_retries < 0:
-            raise TcpbookError(f"syn_retries must be 0 or more, got {self.syn_retries!r}")
-        for name in ("isn_a", "isn_b"):
-            isn = getattr(self, name)
-            if isinstance(isn, bool) or not isinstance(isn, int) or not 0 <= isn < 2**32:
-                raise TcpbookError(f"{name} must be an integer from 0 to 4294967295, got {isn!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "msl": float(self.msl),
-            "latency": float(self.latency),
-            "drop": list(self.drop or ()),
-            "delay": {str(k): float(v) for k, v in sorted(self.delay.items())},
-            "duplicate": {str(k): float(v) for k, v in sorted(self.duplicate.items())},
-            "fin_timeout": None if self.fin_timeout is None else float(self.fin_timeout),
-            "skip_time_wait": self.skip_time_wait,
-            "rfc1337": self.rfc1337,
-            "until": None if self.until is None else float(self.until),
-            "rto": float(self.rto),
-            "syn_retries": self.syn_retries,
-            "isn_a": self.isn_a,
-            "isn_b": self.isn_b,
-        }
-
-
-class Host:
-    """One machine with one port: at most one connection (TCB) at a time."""
-
-    def __init__(self, name: Side, isn: int, config: Config) -> None:
-        self.name: Side = name
-        self.isn = isn
-        self.config = config
-        self.tcb: Endpoint | None = None
-        self.conn = 0
-        self.vanished = False
-        self.deferred: list[Step] = []
-        self.tokens: dict[str, int] = {}
+    def changed(self, change: Change) -> None:
+        if (self.name, change.dst) in self.waiting:
+            self.sim.trigger(self.name, change.dst)
 
 
 class Simulator:
-    """Runs one scenario script against two hosts and records a :class:`Trace`."""
+    """Runs one scenario script against two hosts and records a :class:`Trace`.
 
-    def __init__(self, scenario: Scenario, params: Params) -> None:
+    ``drop_rule`` and ``delay_rule`` are hooks for the network: the first decides, as each
+    segment is sent, whether it is lost (it replaces the scenario's own rule and ``drop``); the
+    second adds seconds to its flight. Monte Carlo draws its random losses and jitter there.
+    ``record_timers=False`` leaves timer starts, fires and cancels out of the trace (bulk runs
+    that only count outcomes do without them).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        settings: Settings,
+        *,
+        drop_rule: DropRule | None = None,
+        delay_rule: DelayRule | None = None,
+        record_timers: bool = True,
+    ) -> None:
+        settings = settings.for_scenario(scenario)
         self.scenario = scenario
-        self.params = params
-        self.now = 0.0
-        self._heap: list[tuple[float, int, int, Any, Any]] = []
-        self._seq = 0
-        config = Config(
-            rto=params.rto,
-            syn_retries=params.syn_retries,
-            msl=params.msl,
-            fin_timeout=params.fin_timeout,
-            rfc1337=params.rfc1337,
-            skip_time_wait=params.skip_time_wait,
-        )
-        self.hosts = {
-            "A": Host("A", params.isn_a, _with(config, scenario.config.get("A"))),
-            "B": Host("B", params.isn_b, _with(config, scenario.config.get("B"))),
+        self.settings = settings
+        self.kernel = Kernel()
+        self.trace = Trace(scenario.name, settings.to_dict())
+        self.drop_ids = frozenset(settings.drop or ())
+        if drop_rule is None and settings.drop is None:
+            drop_rule = scenario.drop_rule
+            if drop_rule is not None and scenario.drop_text:
+                self.trace.params["loss"] = scenario.drop_text
+        self.drop_rule: DropRule | None = drop_rule
+        self.delay_rule = delay_rule
+        self.delay = settings.delay or {}
+        self.latency = settings.latency
+        self.msl = settings.msl
+        self.duplicate = settings.duplicate or {}
+        config = _shared_config(settings)
+        self.waiting = _waiting(scenario)
+        self.hosts: dict[str, SimHost] = {
+            "A": SimHost(self, "A", settings.isn_a, _with(config, scenario.config.get("A"))),
+            "B": SimHost(self, "B", settings.isn_b, _with(config, scenario.config.get("B"))),
         }
-        self.drop_ids = frozenset(params.drop or ())
-        self.drop_rule: DropRule | None = scenario.drop_rule if params.drop is None else None
-        self.trace = Trace(scenario.name, params.to_dict())
-        if self.drop_rule is not None and scenario.drop_text:
-            self.trace.params["loss"] = scenario.drop_text
+        if not record_timers:
+            for host in self.hosts.values():
+                host.record_timers = False
         self._fired: set[int] = set()
-        # Steps waiting for (endpoint, state), in script order: _trigger runs on every state
-        # change, so it looks them up instead of scanning the whole script each time.
-        self._waiting: dict[tuple[str, State], list[int]] = {}
-        for index, step in enumerate(scenario.steps):
-            if step.on is not None:
-                self._waiting.setdefault((step.endpoint, step.on), []).append(index)
 
-    # -- the kernel --------------------------------------------------------------------------
-
-    def _push(self, t: float, kind: int, a: Any, b: Any = None) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (round(t, 9), self._seq, kind, a, b))
+    @property
+    def now(self) -> float:
+        return self.kernel.now
 
     def run(self) -> Trace:
-        for index, step in enumerate(self.scenario.steps):
+        kernel = self.kernel
+        for step in self.scenario.steps:
             if step.at is not None:
-                self._push(step.at, _CALL, index)
-        until = self.params.until
-        events = 0
-        while self._heap:
-            t, seq, kind, a, b = self._heap[0]
-            if until is not None and t > until:
-                break
-            heapq.heappop(self._heap)
-            if kind == _TIMER and a.tokens.get(b) != seq:
-                continue  # cancelled or restarted: not an event, and no reason to move the clock
-            self.now = t
-            events += 1
-            if events > MAX_EVENTS:
-                raise TcpbookError(f"simulation did not settle within {MAX_EVENTS} events")
-            if kind == _ARRIVE:
-                self._arrive(a, b)
-            elif kind == _TIMER:
-                self._timer(a, b, seq)
-            elif kind == _EXPIRE:
-                a.fate = "expired"
-            else:
-                self._call(a)
-        self.trace.end = until if until is not None else self.now
+                kernel.schedule_at(step.at, Call(self, step))
+        until = self.settings.until
+        kernel.run(until, limit=MAX_EVENTS)
+        self.trace.end = until if until is not None else kernel.now
         self.trace.final = {
             name: (host.tcb.state.value if host.tcb else "CLOSED")
             for name, host in self.hosts.items()
@@ -217,126 +190,44 @@ class Simulator:
 
     # -- the network -------------------------------------------------------------------------
 
-    def transmit(self, src: Host, seg: Any, conn: int) -> None:
-        """Put a segment on the wire from ``src`` and decide its fate."""
-        params = self.params
-        segments = self.trace.segments
-        rec = self.trace.add_segment(seg, src.name, conn, self.now)
-        lag = params.duplicate.get(rec.id)
-        # the network's copy: the same segment, numbered next (made before rec's fate is set)
-        copy = None if lag is None else replace(rec, id=rec.id + 1, duplicate_of=rec.id)
-        flight = params.latency + params.delay.get(rec.id, 0.0)
-        delivered = self._launch(rec, seg, flight)
-        if copy is not None:
-            segments.append(copy)
-            base = flight if delivered else params.latency
-            self._launch(copy, seg, base + (lag or DUPLICATE_LAG))
-
-    def _launch(self, rec: SegmentRecord, seg: Any, flight: float) -> bool:
+    def launch(self, rec: SegmentRecord, seg: Segment, flight: float) -> bool:
         """Schedule arrival ``flight`` seconds from now, or expiry if that exceeds MSL."""
         if rec.id in self.drop_ids or (self.drop_rule is not None and self.drop_rule(rec, self)):
             rec.fate = "dropped"
             return False
-        if flight > self.params.msl:
-            self._push(rec.sent + self.params.msl, _EXPIRE, rec)
+        if flight > self.msl:
+            self.kernel.schedule_at(rec.sent + self.msl, Expiry(rec))
         else:
-            self._push(rec.sent + flight, _ARRIVE, rec, seg)
+            self.kernel.schedule_at(rec.sent + flight, Arrival(self, rec, seg))
         return True
 
-    def _arrive(self, rec: SegmentRecord, seg: Any) -> None:
-        rec.fate = "delivered"
-        rec.arrived = self.now
-        host = self.hosts[rec.dst]
-        if host.vanished:
-            return
-        tcb = host.tcb
-        if tcb is None:
-            reply = reset_for(seg)  # RFC 9293 3.10.7.1: no connection here
-            if reply is not None:
-                self.transmit(host, reply, rec.conn)
-            return
-        rec.delivered_to = host.conn
-        tcb.receive(seg)
-        self._drain(host)
+    # -- the applications ----------------------------------------------------------------------
 
-    # -- hosts ---------------------------------------------------------------------------------
-
-    def _timer(self, host: Host, name: TimerName, token: int) -> None:
-        if host.tokens.get(name) != token or host.tcb is None or host.vanished:
-            return  # cancelled or restarted since this entry was pushed
-        del host.tokens[name]
-        self.trace.timers.append(TimerRecord(self.now, host.name, name, "fire", self.now))
-        host.tcb.timer_fired(name)
-        self._drain(host)
-
-    def _drain(self, host: Host) -> None:
-        tcb = host.tcb
-        assert tcb is not None
-        trace = self.trace
-        name = host.name
-        now = self.now
-        # Dispatch on the exact output type (these NamedTuples are never subclassed); `_value_`
-        # reads the state name without Enum's slower `.value` descriptor. Both are hot paths.
-        conn = host.conn
-        for item in tcb.drain():
-            if type(item) is Send:
-                self.transmit(host, item.segment, conn)
-            elif type(item) is Change:
-                trace.transitions.append(
-                    TransitionRecord(
-                        now, name, conn, item.src._value_, item.dst._value_, item.cause
-                    )
-                )
-                self._trigger(name, item.dst)
-            elif type(item) is StartTimer:
-                deadline = round(now + item.delay, 9)
-                self._seq = seq = self._seq + 1
-                host.tokens[item.timer] = seq
-                heapq.heappush(self._heap, (deadline, seq, _TIMER, host, item.timer))
-                trace.timers.append(TimerRecord(now, name, item.timer, "start", deadline))
-            elif type(item) is CancelTimer:
-                host.tokens.pop(item.timer, None)
-                trace.timers.append(TimerRecord(now, name, item.timer, "cancel", None))
-            elif type(item) is AppError:
-                trace.errors.append(ErrorRecord(now, name, item.error))
-        if tcb.state is State.CLOSED and host.tcb is tcb:
-            host.tcb = None
-            waiting, host.deferred = host.deferred, []
-            for step in waiting:
-                self._run_step(step)
-
-    def _trigger(self, endpoint: str, state: State) -> None:
-        for index in self._waiting.get((endpoint, state), ()):
+    def trigger(self, endpoint: str, state: State) -> None:
+        """``endpoint`` entered ``state``: schedule the steps that wait for it."""
+        for index in self.waiting.get((endpoint, state), ()):
             if index not in self._fired:
                 self._fired.add(index)
-                self._push(self.now + self.scenario.steps[index].after, _CALL, index)
+                step = self.scenario.steps[index]
+                self.kernel.schedule_at(self.kernel.now + step.after, Call(self, step))
 
-    def _call(self, index: int) -> None:
-        self._run_step(self.scenario.steps[index])
-
-    def _run_step(self, step: Step) -> None:
+    def run_step(self, step: Step) -> None:
         host = self.hosts[step.endpoint]
         if host.vanished:
             return
         call = step.call
         if call == "vanish":
-            host.vanished = True
-            if host.tcb is not None:
-                host.tcb.vanish()
-                self._drain(host)
-                host.tcb = None
-            host.tokens.clear()
+            host.vanish()
             return
         if call in ("listen", "connect"):
             if host.tcb is not None:
-                host.deferred.append(step)  # like an application retrying bind() later
+                host.deferred.append(lambda: self.run_step(step))  # like retrying bind() later
                 return
-            host.conn += 1
-            host.tcb = Endpoint(host.isn, host.config)
+            host.attach(host.new_endpoint())
         tcb = host.tcb
         if tcb is None:
             if call == "send":
-                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))
+                self.trace.errors.append(ErrorRecord(self.kernel.now, host.name, "EPIPE"))
             return
         try:
             if call == "send":
@@ -345,8 +236,42 @@ class Simulator:
                 getattr(tcb, call)()
         except IllegalCall:
             if call == "send" and tcb.state is State.CLOSED:
-                self.trace.errors.append(ErrorRecord(self.now, host.name, "EPIPE"))
-        self._drain(host)
+                self.trace.errors.append(ErrorRecord(self.kernel.now, host.name, "EPIPE"))
+        host.drain()
+
+
+_WAITING: dict[int, tuple[Scenario, dict[tuple[str, State], list[int]]]] = {}
+_CONFIGS: dict[int, tuple[Settings, Config]] = {}
+
+
+def _waiting(scenario: Scenario) -> dict[tuple[str, State], list[int]]:
+    """The steps waiting for each (endpoint, state), in script order (worked out once).
+
+    ``trigger`` runs on every state change, so it looks them up instead of scanning the script.
+    """
+    hit = _WAITING.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        return hit[1]
+    waiting: dict[tuple[str, State], list[int]] = {}
+    for index, step in enumerate(scenario.steps):
+        if step.on is not None:
+            waiting.setdefault((step.endpoint, step.on), []).append(index)
+    if len(_WAITING) > 256:
+        _WAITING.clear()
+    _WAITING[id(scenario)] = (scenario, waiting)
+    return waiting
+
+
+def _shared_config(settings: Settings) -> Config:
+    """The endpoint config of ``settings``, made once per settings object and only read."""
+    hit = _CONFIGS.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    config = endpoint_config(settings)
+    if len(_CONFIGS) > 256:
+        _CONFIGS.clear()
+    _CONFIGS[id(settings)] = (settings, config)
+    return config
 
 
 def _with(config: Config, overrides: Mapping[str, Any] | None) -> Config:
@@ -354,21 +279,15 @@ def _with(config: Config, overrides: Mapping[str, Any] | None) -> Config:
     return replace(config, **overrides) if overrides else config
 
 
-def simulate_scenario(scenario: Scenario, params: Params) -> Trace:
-    """Run ``scenario`` with ``params``; see :func:`tcpbook.simulate` for the friendly API."""
-    return Simulator(scenario, params).run()
+def simulate_scenario(
+    scenario: Scenario,
+    settings: Settings,
+    *,
+    drop_rule: DropRule | None = None,
+    delay_rule: DelayRule | None = None,
+) -> Trace:
+    """Run ``scenario`` with ``settings``; see :func:`tcpbook.simulate` for the friendly API."""
+    return Simulator(scenario, settings, drop_rule=drop_rule, delay_rule=delay_rule).run()
 
 
-def _as_drops(drop: Iterable[int] | int | None) -> tuple[int, ...] | None:
-    if drop is None:
-        return None
-    if isinstance(drop, bool):
-        raise TcpbookError(f"drop takes segment numbers (integers from 1), got {drop!r}")
-    if isinstance(drop, int):
-        return (drop,)
-    if isinstance(drop, str | bytes):
-        raise TcpbookError(f"drop takes segment numbers (integers from 1), got {drop!r}")
-    return tuple(drop)
-
-
-__all__ = ["ENDPOINTS", "Params", "Simulator", "simulate_scenario"]
+__all__ = ["ENDPOINTS", "DelayRule", "DropRule", "Simulator", "simulate_scenario"]

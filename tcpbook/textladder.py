@@ -7,25 +7,27 @@ from .trace import SegmentRecord, Trace
 _WIDTH = 44  # columns between the two time lines
 
 
-def _arrow(seg: SegmentRecord) -> str:
+def _arrow(seg: SegmentRecord, trace: Trace) -> str:
     label = seg.label
     if seg.retransmission:
         label += " (rtx)"
     if seg.duplicate_of is not None:
         label += f" (copy of #{seg.duplicate_of})"
-    if seg.fate == "dropped":
+    outcome = trace.outcome(seg)
+    if outcome == "lost":
         end = " X lost"
-    elif seg.fate == "expired":
+    elif outcome == "expired":
         end = " X expired (MSL)"
-    elif seg.fate == "in-flight":
+    elif outcome == "in-flight":
         end = " ... in flight"
     else:
-        when = f"@{seg.arrived:g}"
-        if seg.delivered_to is None:
-            when += " no connection"
-        elif seg.delivered_to != seg.conn:
-            when += f" into connection {seg.delivered_to}!"
-        end = f" {when}"
+        end = f" @{seg.arrived:g}"
+        if outcome == "no-connection":
+            end += " no connection"
+        elif outcome == "host-gone":
+            end += " host gone"
+        elif outcome == "old-into-new":
+            end += f" into connection {seg.delivered_to}!"
     body = f" {label} "
     if seg.src == "A":
         text = f"-{body}".ljust(_WIDTH - 1, "-") + ">"
@@ -38,7 +40,7 @@ def text_ladder(trace: Trace) -> str:
     """One line per segment and per state change, in time order."""
     events: list[tuple[float, int, int, str]] = []
     for order, seg in enumerate(trace.segments):
-        events.append((seg.sent, 1, order, _arrow(seg)))
+        events.append((seg.sent, 1, order, _arrow(seg, trace)))
     for order, tr in enumerate(trace.transitions):
         pad = "" if tr.endpoint == "A" else " " * (_WIDTH + 5)
         events.append((tr.t, 0, order, f"{pad}{tr.endpoint}: {tr.src} -> {tr.dst}  ({tr.cause})"))

@@ -27,7 +27,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .errors import TcpbookError
-from .trace import ENDPOINTS, SegmentRecord, Trace
+from .settings import Settings, segment_numbers
+from .trace import ENDPOINTS, SegmentRecord, Trace, ending
 
 #: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
 CONTROLS: tuple[str, ...] = ("time", "msl", "fin_timeout", "rfc1337", "skip_time_wait", "drop")
@@ -55,8 +56,12 @@ PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to rea
 LADDER_DPI = 100  # 800 px for the 8-inch ladder: sharp when the browser scales it down
 STATIC_DPI = 100
 STATIC_COLOURS = 256
+STATIC_WIDTH = 800  # px: the stored picture, ladder (800 px) above diagram (shrunk to fit)
+LADDER_MAX_PX = 800  # the live ladder's largest width (its own pixel size at LADDER_DPI)
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
 SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
+#: The explorer's settings as JSON in its display, for pages without a kernel.
+EXPLORER_MIME = "application/vnd.tcpbook.explorer+json"
 
 _UNSET: Any = object()
 
@@ -130,11 +135,7 @@ def moments(trace: Trace) -> list[float]:
 
 
 def _simulate_keywords() -> list[str]:
-    import inspect
-
-    from . import simulate
-
-    return [p for p in inspect.signature(simulate).parameters if p != "scenario"]
+    return list(Settings.names())
 
 
 def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
@@ -150,9 +151,7 @@ def _check_controls(controls: Iterable[str]) -> tuple[str, ...]:
 
 
 def _as_drop_set(drop: Iterable[int] | int | None) -> set[int] | None:
-    from .sim import _as_drops
-
-    drops = _as_drops(drop)
+    drops = segment_numbers("drop", drop)  # checked as every run's settings are
     return None if drops is None else set(drops)
 
 
@@ -222,26 +221,57 @@ def _canvas_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def side_by_side(left: bytes, right: bytes, *, gap: int = 16, min_height: int = 640) -> bytes:
-    """Two PNGs next to each other on white, tops aligned: the static picture.
+def stacked(*pngs: bytes, width: int = STATIC_WIDTH, gap: int = 16) -> bytes:
+    """PNGs one above the other on white, left-aligned: the explorer's static picture.
 
-    The right one (the state diagram) is scaled to the left one's height, but never below
-    ``min_height`` pixels, where its labels would become unreadable next to a short ladder.
+    Each keeps its own size unless wider than ``width``, which shrinks it to fit: shown at a
+    notebook's width (about 900 px in JupyterLab with the file browser open) the state
+    diagram then keeps most of its size, where side by side it shrank to about 40 %.
     """
     from PIL import Image as PILImage
 
-    a = PILImage.open(io.BytesIO(left)).convert("RGB")
-    b = PILImage.open(io.BytesIO(right)).convert("RGB")
-    height = min(max(a.height, min_height), b.height)
-    if b.height != height:
-        b = b.resize((round(b.width * height / b.height), height), PILImage.Resampling.LANCZOS)
-    canvas = PILImage.new("RGB", (a.width + gap + b.width, max(a.height, b.height)), "white")
-    canvas.paste(a, (0, 0))
-    canvas.paste(b, (a.width + gap, 0))
+    parts = []
+    for data in pngs:
+        image = PILImage.open(io.BytesIO(data)).convert("RGB")
+        if image.width > width:
+            size = (width, round(image.height * width / image.width))
+            image = image.resize(size, PILImage.Resampling.LANCZOS)
+        parts.append(image)
+    height = sum(p.height for p in parts) + gap * (len(parts) - 1)
+    canvas = PILImage.new("RGB", (max(p.width for p in parts), height), "white")
+    y = 0
+    for part in parts:
+        canvas.paste(part, (0, y))
+        y += part.height + gap
     buf = io.BytesIO()
     # 256 colours look the same here (flat fills, anti-aliased lines) at a third of the size:
     # this picture is stored in every notebook that shows an explorer.
     canvas.quantize(colors=STATIC_COLOURS).save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def text_png(text: str, *, width: int = STATIC_WIDTH, size: int = 14) -> bytes:
+    """``text`` wrapped to ``width`` pixels, in bold DejaVu Sans (matplotlib's own font), as PNG:
+    the status line at the top of the static picture, for readers without a kernel."""
+    import textwrap
+
+    from matplotlib import font_manager
+    from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), size)
+    per_line = max(20, int(width / (0.6 * size)))
+    lines = textwrap.wrap(text, per_line)
+    while per_line > 20 and any(font.getlength(line) > width - 8 for line in lines):
+        per_line -= 4
+        lines = textwrap.wrap(text, per_line)
+    step = round(size * 1.35)
+    image = PILImage.new("RGB", (width, step * len(lines) + 8), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((4, 4 + i * step), line, fill="black", font=font)
+    buf = io.BytesIO()
+    image.save(buf, format="png")
     return buf.getvalue()
 
 
@@ -389,26 +419,21 @@ class Explorer(W.VBox):  # type: ignore[misc]
         at: float | None = None,
         **simulate_kwargs: Any,
     ) -> None:
-        from . import DEFAULT_MSL, simulate
+        from . import simulate
 
         self.controls = _check_controls(controls)
         self.scenario = scenario
         kwargs = dict(simulate_kwargs)
         self._drops = _as_drop_set(kwargs.pop("drop", None))
-        msl = kwargs.pop("msl", None)
-        self._sim: dict[str, Any] = {
-            "msl": DEFAULT_MSL if msl is None else msl,
-            "fin_timeout": kwargs.pop("fin_timeout", None),
-            "rfc1337": bool(kwargs.pop("rfc1337", False)),
-            "skip_time_wait": bool(kwargs.pop("skip_time_wait", False)),
-        }
+        if kwargs.get("msl", 0) is None:
+            del kwargs["msl"]  # None: the default
         unknown = sorted(set(kwargs) - set(_simulate_keywords()))
         if unknown:
             raise TcpbookError(
                 f"explore() got unknown setting(s) {', '.join(unknown)}; it takes controls=, "
                 f"at= and the settings of tcpbook.simulate: {', '.join(_simulate_keywords())}"
             )
-        self._fixed = kwargs  # latency, rto, ... stay as given
+        self.settings = Settings.build(**kwargs)  # latency, rto, ... stay as given
         self._simulate = simulate
         self.trace: Trace = self._run()
         self.at: float | None = None if at is None else self._clamp(at)
@@ -426,7 +451,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     def _run(self) -> Trace:
         drop = None if self._drops is None else sorted(self._drops)
-        trace = self._simulate(self.scenario, drop=drop, **self._sim, **self._fixed)
+        trace = self._simulate(self.scenario, self.settings, drop=drop)
         if self._drops is not None and max(self._drops, default=0) > len(trace.segments):
             # A drop beyond the last segment changed nothing; forget it so the toggles, the
             # trace and its recorded parameters all agree.
@@ -446,11 +471,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     @property
     def msl(self) -> float:
-        return float(self._sim["msl"])
+        return self.settings.msl
 
     @property
     def status(self) -> str:
-        return describe(self.trace, self.trace.end if self.at is None else self.at)
+        """Where A and B are at the cursor, then how each side ends the run."""
+        now = describe(self.trace, self.trace.end if self.at is None else self.at)
+        ends = "; ".join(f"{e} {ending(self.trace, e)}" for e in ENDPOINTS)
+        return f"{now} By the end: {ends}."
 
     def set(
         self,
@@ -468,24 +496,27 @@ class Explorer(W.VBox):  # type: ignore[misc]
         ``()`` = none); ``at`` moves the cursor (``None`` shows the whole run).
         """
         start = time.perf_counter()
-        old_sim, old_drops = dict(self._sim), self._drops
-        if drop is not _UNSET:
-            self._drops = _as_drop_set(drop)
-        for key, value in (
-            ("msl", msl),
-            ("fin_timeout", fin_timeout),
-            ("rfc1337", rfc1337),
-            ("skip_time_wait", skip_time_wait),
-        ):
-            if value is not _UNSET:
-                self._sim[key] = bool(value) if key in ("rfc1337", "skip_time_wait") else value
-        if self._sim != old_sim or self._drops != old_drops:
-            try:
+        old_settings, old_drops = self.settings, self._drops
+        changes = {
+            key: value
+            for key, value in (
+                ("msl", msl),
+                ("fin_timeout", fin_timeout),
+                ("rfc1337", rfc1337),
+                ("skip_time_wait", skip_time_wait),
+            )
+            if value is not _UNSET
+        }
+        try:
+            if drop is not _UNSET:
+                self._drops = _as_drop_set(drop)
+            self.settings = Settings.build(self.settings, **changes)
+            if self.settings != old_settings or self._drops != old_drops:
                 self.trace = self._run()
-            except TcpbookError:
-                self._sim, self._drops = old_sim, old_drops
-                self._sync_widgets()
-                raise
+        except TcpbookError:
+            self.settings, self._drops = old_settings, old_drops
+            self._sync_widgets()
+            raise
         if at is not _UNSET:
             self.at = None if at is None else self._clamp(at)
         elif self.at is not None:
@@ -571,12 +602,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
         )
 
     def _layout(self) -> list[W.Widget]:
-        pictures = W.Box(
+        # One above the other, each as wide as the notebook allows: side by side, at a
+        # notebook's ~900 px, the state diagram's labels would be too small to read.
+        pictures = W.VBox(
             [
-                W.Box([self.ladder_image], layout=W.Layout(flex="1 1 480px", min_width="0")),
-                W.Box([self.diagram_html], layout=W.Layout(flex="1 1 420px", min_width="0")),
+                W.Box([self.ladder_image], layout=W.Layout(max_width=f"{LADDER_MAX_PX}px")),
+                W.Box([self.diagram_html], layout=W.Layout(width="100%", min_width="0")),
             ],
-            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+            layout=W.Layout(align_items="flex-start", width="100%"),
         )
         rows: list[W.Widget] = [self.status_html, pictures]
         for name in CONTROLS:
@@ -633,14 +666,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
                 self.time_slider.index = index
 
             self.msl_slider.value = min(max(self.msl, MSL_MIN), MSL_MAX)
-            fin_timeout = self._sim["fin_timeout"]
+            fin_timeout = self.settings.fin_timeout
             choices = list(self.fin_timeout_dropdown.options)
-            if all(value != fin_timeout for _, value in choices):
-                choices.append((f"{fmt_seconds(float(fin_timeout))} s", fin_timeout))
+            if fin_timeout is not None and all(value != fin_timeout for _, value in choices):
+                choices.append((f"{fmt_seconds(fin_timeout)} s", fin_timeout))
                 self.fin_timeout_dropdown.options = choices
             self.fin_timeout_dropdown.value = fin_timeout
-            self.rfc1337_checkbox.value = self._sim["rfc1337"]
-            self.skip_time_wait_checkbox.value = self._sim["skip_time_wait"]
+            self.rfc1337_checkbox.value = self.settings.rfc1337
+            self.skip_time_wait_checkbox.value = self.settings.skip_time_wait
 
             toggles = self.drop_toggles
             while len(toggles) < len(trace.segments):
@@ -705,19 +738,22 @@ class Explorer(W.VBox):  # type: ignore[misc]
         self.status_html.value = f"<b>{self.status}</b>"
 
     def static(self) -> bytes:
-        """A PNG of the ladder and the state diagram as they are now (no widgets needed)."""
+        """A PNG of the status line, the ladder and the state diagram as they are now (no widgets
+        needed): what the stored notebook shows where no kernel runs."""
         fig = _draw_ladder(self.trace, self.at, Figure(figsize=(8.0, 8.0), dpi=STATIC_DPI))
-        return side_by_side(_figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at))
+        return stacked(
+            text_png(self.status), _figure_png(fig, STATIC_DPI), _state_png(self.trace, self.at)
+        )
 
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
         drops = ", ".join(f"#{n}" for n in self.drops) or "none"
         text = f"{self.scenario}: MSL {fmt_seconds(self.msl)} s, lost segments {drops}"
-        if self._sim["fin_timeout"] is not None:
-            text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self._sim['fin_timeout']))} s"
-        if self._sim["rfc1337"]:
+        if self.settings.fin_timeout is not None:
+            text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self.settings.fin_timeout))} s"
+        if self.settings.rfc1337:
             text += ", RFC 1337 on"
-        if self._sim["skip_time_wait"]:
+        if self.settings.skip_time_wait:
             text += ", TIME_WAIT skipped"
         return text
 
@@ -731,7 +767,27 @@ class Explorer(W.VBox):  # type: ignore[misc]
             return None
         data["text/plain"] = f"Explorer — {self.describe_settings()}\n{self.status}"
         data["image/png"] = base64.b64encode(self.static()).decode("ascii")
+        data[EXPLORER_MIME] = self.spec()
         return data
+
+    def spec(self) -> dict[str, Any]:
+        """Scenario, settings and controls as JSON: what a page without a kernel re-creates
+        (the web edition draws the same runs from it)."""
+        drop = None if self._drops is None else sorted(self._drops)
+        settings = self.settings
+        fixed = {
+            k: ({str(n): v for n, v in val.items()} if isinstance(val, Mapping) else val)
+            for k, val in settings.changed().items()
+            if k not in SIM_KEYS  # latency, rto, ...: what no control changes
+        }
+        controlled = {k: getattr(settings, k) for k in SIM_KEYS if k != "drop"}
+        return {
+            "scenario": self.scenario,
+            "controls": list(self.controls),
+            "at": self.at,
+            "settings": {**controlled, "drop": drop},
+            "fixed": fixed,
+        }
 
 
 def explore(
@@ -761,4 +817,6 @@ __all__ = [
     "fmt_seconds",
     "moments",
     "segment_name",
+    "stacked",
+    "text_png",
 ]

@@ -125,21 +125,53 @@ def test_notebook_7_runs_chapter_03_and_the_explorer_answers(page: Page, tmp_pat
             _run_in_notebook_7(page, url.replace("api/status", f"notebooks/{CHAPTER}"))
 
 
+def _take_the_offered_kernel(page: Page) -> bool:
+    """Answer Notebook 7's "Select Kernel" dialog, if it is up, with the notebook's own kernel.
+
+    On a fresh machine's first run the dialog can appear at any moment while the page loads
+    (and again on Run All), and it blocks every click behind it. The answer ticks "Always start
+    the preferred kernel", so it is asked once; dialogs may be stacked, so answer each in turn.
+    """
+    answered = False
+    for _ in range(5):
+        dialogs = page.locator(".jp-Dialog")
+        if not dialogs.count() or not dialogs.last.is_visible():
+            break
+        dialog = dialogs.last
+        select = dialog.locator("select")
+        if select.count():
+            labels = select.first.locator("option").all_inner_texts()
+            wanted = [label for label in labels if "Python 3" in label]
+            if wanted:
+                select.first.select_option(label=wanted[0])
+        always = dialog.locator("input[type=checkbox]")
+        if always.count() and not always.first.is_checked():
+            always.first.check()
+        dialog.locator("button.jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
+        answered = True
+    return answered
+
+
 def _run_in_notebook_7(page: Page, url: str) -> None:
     page.goto(url, timeout=60_000)
     page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=60_000)
     idle = page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first
-    idle.wait_for(state="attached", timeout=60_000)  # the kernel is up: Run All will run
+    # The kernel is up (Run All will run), or Notebook 7 asks which kernel to start.
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-Dialog').first.wait_for(
+        state="attached", timeout=60_000
+    )
+    if _take_the_offered_kernel(page):
+        idle.wait_for(state="attached", timeout=60_000)
     button = page.locator("button", has_text="#11 A→B ACK").first
     for _ in range(3):  # a kernel still starting on a new machine can miss the first Run All
-        accept = page.locator(".jp-Dialog button.jp-mod-accept")
-        if accept.count():
-            accept.first.click()
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        _take_the_offered_kernel(page)
         try:
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=10_000)
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(timeout=10_000)
             button.wait_for(state="attached", timeout=40_000)
             break
         except PlaywrightTimeout:
-            page.keyboard.press("Escape")
+            if not _take_the_offered_kernel(page):
+                page.keyboard.press("Escape")  # close a menu left open
     _lose_final_ack_and_see_the_ladder_change(page)

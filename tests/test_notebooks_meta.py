@@ -153,11 +153,69 @@ def test_cells_are_thin(path: Path) -> None:
         assert len(lines) <= MAX_CODE_LINES, f"{path.name}: cell {cell['id']} is too long"
 
 
+def _ignores_output(cell: dict[str, Any]) -> bool:
+    return "nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_no_chapter_ignores_all_its_outputs(path: Path) -> None:
     cells = _code_cells(path)
-    ignored = [c for c in cells if "NBVAL_IGNORE_OUTPUT" in _text(c)]
+    ignored = [c for c in cells if _ignores_output(c)]
     assert len(ignored) < len(cells)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_nbval_markers_are_cell_tags_not_code_comments(path: Path) -> None:
+    """The reader's code stays clean: nbval's markers live in the cell's metadata tags."""
+    for cell in _code_cells(path):
+        assert "NBVAL_" not in _text(cell), f"{path.name}: {cell['id']} has an nbval comment"
+
+
+PICTURES = ("image/png", "image/svg+xml")
+FIGURE_TEXT = re.compile(r"<\w*Figure size ")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def pictureless_outputs(notebook: dict[str, Any]) -> list[str]:
+    """Cells whose stored output a reader without a kernel cannot see.
+
+    A figure stored as its text only (``<Figure size 640x360 with 1 Axes>``, no PNG or SVG
+    beside it), or a widget with no static picture beside its view.
+    """
+    found = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            plain = "".join(data.get("text/plain", ""))
+            has_picture = any(kind in data for kind in PICTURES)
+            if FIGURE_TEXT.match(plain) and not has_picture:
+                found.append(f"{cell.get('id')}: a figure stored as text only ({plain})")
+            elif WIDGET in data and not has_picture:
+                found.append(f"{cell.get('id')}: a widget with no static picture")
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_every_stored_figure_and_widget_has_a_picture(path: Path) -> None:
+    assert pictureless_outputs(_nb(path)) == []
+
+
+def test_the_picture_check_finds_text_only_figures_and_bare_widgets() -> None:
+    def output(data: dict[str, Any]) -> dict[str, Any]:
+        return {"output_type": "execute_result", "data": data, "metadata": {}}
+
+    text_only = output({"text/plain": "<Figure size 640x360 with 1 Axes>"})
+    bare_widget = output({WIDGET: {"model_id": "x"}, "text/plain": "VBox(...)"})
+    subclass = output({"text/plain": "<ShownFigure size 640x360 with 1 Axes>"})
+    seen = output({"text/plain": "<Figure size 640x360 with 1 Axes>", "image/png": "iVBO"})
+    cells = [
+        {"cell_type": "code", "id": str(i), "outputs": [out], "source": ""}
+        for i, out in enumerate((text_only, bare_widget, subclass, seen))
+    ]
+    found = pictureless_outputs({"cells": cells})
+    assert [line.split(":")[0] for line in found] == ["0", "1", "2"]
 
 
 # --------------------------------------------------------------------------- the tool itself

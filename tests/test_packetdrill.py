@@ -364,7 +364,8 @@ def test_comments_and_calls_spanning_lines() -> None:
         ("0 > S 0:0(0) <mss 1460,FO abcd>", "unsupported: TCP fast open option at line 1"),
         ("0 < S 0:0(0) <...", "malformed: unterminated <options> at line 1"),
         (
-            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n0.5 fcntl(3, F_GETFL) = 2\n0.4 close(3) = 0",
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+            "0.5 fcntl(3, F_GETFL) = 2\n0.4 close(3) = 0",
             "malformed: time goes backwards at line 3",
         ),
         (

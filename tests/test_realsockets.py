@@ -191,18 +191,18 @@ def test_example_capture_reads_as_the_chapters_close() -> None:
 
 
 def test_capture_next_to_simulation_draws_both_ladders() -> None:
-    pytest.importorskip("tcpbook.render.ladder", reason="the ladder renderer is not in this tree")
     import tcpbook
+    from tcpbook.render import compare
 
     real = rs.example_close().trace
     assert real is not None
-    fig = rs.side_by_side(real, tcpbook.simulate("close", isn_a=0, isn_b=0))
+    fig = compare.side_by_side(real, tcpbook.simulate("close", isn_a=0, isn_b=0))
     assert len(fig.axes) == 2
     left, right = ([t.get_text() for t in ax.texts] for ax in fig.axes)
     assert "#9 ACK seq=201 ack=102" in left and "#9 ACK seq=201 ack=102" in right
     assert "LISTEN" in right  # the simulation shows what the capture cannot
     titles = [t.get_text() for t in fig.texts]
     assert any("captured" in t for t in titles) and any("simulator" in t for t in titles)
-    rows = rs.spread_axis(real)
+    rows = compare.spread_axis(real)
     starts = sorted({round(rows(s.sent), 6) for s in real.segments})
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= rs.SAME_INSTANT_ROWS - 1e-3
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= compare.SAME_INSTANT_ROWS - 1e-3

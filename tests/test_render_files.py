@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 import tcpbook
+from tcpbook.cli import main
 from tcpbook.render import draw_to_file
 
 MAGIC = {".svg": b"<", ".png": b"\x89PNG", ".pdf": b"%PDF"}
@@ -103,7 +105,7 @@ def test_importing_tcpbook_does_not_import_the_drawing_libraries() -> None:
 
 
 def test_bench_redraw_reports_every_step() -> None:
-    from tcpbook.render import bench_redraw
+    from tcpbook.bench import bench_redraw
 
     numbers = bench_redraw(runs=2)
     assert set(numbers) == {
@@ -116,3 +118,17 @@ def test_bench_redraw_reports_every_step() -> None:
         "widget_svg",
     }
     assert all(ms > 0 for ms in numbers.values())
+
+
+def test_draw_writes_svg_text_as_text_and_identically_twice(tmp_path: Path) -> None:
+    """Labels are <text> elements (searchable, read by screen readers), not glyph outlines."""
+    first, second = tmp_path / "one.svg", tmp_path / "two.svg"
+    for out in (first, second):
+        assert main(["draw", "close", "--kind", "ladder", "--drop", "11", "-o", str(out)]) == 0
+    data = first.read_bytes()
+    assert data == second.read_bytes()
+    root = ET.fromstring(data)
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "FIN_WAIT_2" in texts
+    assert any(t.startswith("#11 ACK seq=1102 ack=5202") and t.endswith("lost") for t in texts)
+    assert b'<path id="DejaVu' not in data  # no glyph outlines

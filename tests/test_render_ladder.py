@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 import tcpbook
 from tcpbook.render import (
@@ -20,6 +22,7 @@ from tcpbook.render import (
     ladder_with_timeline,
     timeline,
 )
+from tcpbook.render._place import clipped_length
 from tcpbook.render.timeaxis import seconds
 from tcpbook.render.timeline import state_spans
 from tcpbook.scenarios import SCENARIOS
@@ -255,3 +258,99 @@ def test_png_bytes_are_a_png() -> None:
     fig.savefig(buf, format="png")
     assert buf.getvalue().startswith(b"\x89PNG")
     assert not any(isinstance(x, Line2D) and x.get_gid() == "cursor" for x in fig.axes[0].lines)
+
+
+# --------------------------------------------------------------------------- labels vs lines
+
+
+def _segment_pieces(
+    fig: Figure,
+) -> dict[int, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    """Every drawn segment's line and arrow head, as straight pieces in display pixels."""
+    out: dict[int, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
+    for p in _arrows(fig):
+        polys = p.get_path().to_polygons(transform=p.get_transform(), closed_only=False)
+        out[int((p.get_gid() or "").split("-")[1])] = [
+            ((float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
+            for v in polys
+            for a, b in itertools.pairwise(v)
+        ]
+    return out
+
+
+def _inside(a: tuple[float, float], b: tuple[float, float], box: Bbox) -> float:
+    """Length of the piece a-b inside ``box`` that does not cross it from top to bottom.
+
+    A segment delayed across several others runs steeply down through their labels, in at the
+    top edge and out at the bottom: that cannot always be avoided and hides little. A line
+    that enters or leaves by a side runs along the label, and that is what must not happen.
+    """
+    length = clipped_length(a, b, box)
+    if length <= 0:
+        return 0.0
+    (x0, y0), (x1, y1) = a, b
+    dy = y1 - y0
+    if dy == 0:
+        return length
+    # where the line is at the box's top and bottom edges: inside the box at both means it
+    # crosses from top to bottom (y grows upwards in display pixels)
+    at_edges = [x0 + (x1 - x0) * (edge - y0) / dy for edge in (box.y0, box.y1)]
+    spans = min(y0, y1) <= box.y0 and max(y0, y1) >= box.y1
+    if spans and all(box.x0 <= x <= box.x1 for x in at_edges):
+        return 0.0
+    return length
+
+
+def _labels_over_other_lines(fig: Figure) -> list[str]:
+    """Segment labels and captions along which another segment's line runs."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    pieces = _segment_pieces(fig)
+    problems = []
+    for text in _texts(fig):
+        gid = text.get_gid() or ""
+        if not gid.startswith(("label-", "caption-")):
+            continue
+        own = int(gid.split("-")[1])
+        box = text.get_window_extent(renderer)
+        for other, lines in pieces.items():
+            if other == own:
+                continue
+            length = sum(_inside(a, b, box) for a, b in lines)
+            if length > 1.0:
+                problems.append(f"{text.get_text()!r} over #{other} ({length:.0f} px)")
+    return problems
+
+
+@pytest.mark.parametrize("captions", [False, True])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_no_label_sits_on_another_segments_line(name: str, captions: bool) -> None:
+    assert _labels_over_other_lines(ladder(tcpbook.simulate(name), captions=captions)) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "at"),
+    [
+        ({"drop": [11]}, None),  # "#11 ... lost" starts where #10 arrives
+        ({"drop": [11], "skip_time_wait": True, "msl": 5}, 0.0),  # chapter 04's explorer
+        ({"msl": 5}, 0.9),  # the close's data exchange, with the cursor
+        ({"drop": [8, 9]}, None),
+        ({"delay": {8: 40}}, None),  # #8 expires, running down through later labels
+        ({"duplicate": {4: 0.3}}, None),  # the copy of #4 crosses #6 and #7
+        ({"until": 0.62}, None),
+    ],
+)
+def test_no_label_on_another_line_in_the_close(kwargs: dict[str, object], at: float | None) -> None:
+    trace = tcpbook.simulate("close", **kwargs)  # type: ignore[arg-type]
+    for captions in (False, True):
+        assert _labels_over_other_lines(ladder(trace, at=at, captions=captions)) == []
+
+
+def test_the_line_check_sees_a_label_on_a_line() -> None:
+    fig = ladder(tcpbook.simulate("close", drop=[11]))
+    label = next(t for t in _texts(fig) if t.get_gid() == "label-11")
+    ten = next(t for t in _texts(fig) if t.get_gid() == "label-10")
+    label.set_position(ten.get_position())  # right on #10's line
+    label.set_horizontalalignment(ten.get_horizontalalignment())
+    label.set_verticalalignment("center")
+    assert any("over #10" in p for p in _labels_over_other_lines(fig))

@@ -187,3 +187,69 @@ def test_save_and_mimebundle(tmp_path: pytest.TempPathFactory) -> None:
     assert list(bundle) == ["image/svg+xml"]
     assert "image/svg+xml" not in diagram._repr_mimebundle_(exclude=["image/svg+xml"])
     assert diagram._repr_svg_() == diagram.svg()
+
+
+# --------------------------------------------------------------------------- badges
+
+
+def _badges_over_text(svg: str) -> list[str]:
+    """Badges (A1, B2, ...) whose rectangle covers any text that is not its own."""
+    from tcpbook.render.statestyle import text_box
+
+    root = ET.fromstring(svg)
+    badge_groups = [g for g in root.iter(SVG + "g") if "badge" in (g.get("class") or "")]
+    own = {id(t) for g in badge_groups for t in g.iter(SVG + "text")}
+    texts = [(t.text or "", text_box(t)) for t in root.iter(SVG + "text") if id(t) not in own]
+    problems = []
+    for g in badge_groups:
+        rect = g.find(SVG + "rect")
+        assert rect is not None
+        x, y = float(rect.get("x", "0")), float(rect.get("y", "0"))
+        box = (x, y, x + float(rect.get("width", "0")), y + float(rect.get("height", "0")))
+        label = "".join(g.itertext())
+        for text, (a, b, c, d) in texts:
+            if min(box[2], c) > max(box[0], a) and min(box[3], d) > max(box[1], b):
+                problems.append(f"badge {label} covers {text!r}")
+    return problems
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("name", "kwargs", "at"),
+    [
+        ("close", {}, 0.8),
+        ("close", {"drop": [11], "skip_time_wait": True, "msl": 5}, 1.95),
+        ("handshake", {}, 0.1),
+        ("no-answer", {}, 200.0),  # "timeout retransmit" from SYN_SENT
+        ("simultaneous-open", {}, 1.0),
+        ("simultaneous-close", {}, 100.0),
+        ("a-vanishes", {}, 400.0),
+        ("refused", {}, 1.0),
+    ],
+)
+def test_badges_never_cover_a_label(name: str, kwargs: dict[str, object], at: float) -> None:
+    svg = state_diagram(tcpbook.simulate(name, **kwargs), at=at).svg()  # type: ignore[arg-type]
+    assert "badge" in svg
+    assert _badges_over_text(svg) == []
+
+
+@needs_dot
+def test_the_badge_check_sees_a_badge_on_a_label() -> None:
+    svg = state_diagram(tcpbook.simulate("close"), at=0.8).svg()
+    root = ET.fromstring(svg)
+    label = next(t for t in root.iter(SVG + "text") if t.text == "SEND / snd SYN")
+    rect = next(g for g in root.iter(SVG + "g") if "badge" in (g.get("class") or "")).find(
+        SVG + "rect"
+    )
+    assert rect is not None
+    rect.set("x", label.get("x", "0"))
+    rect.set("y", str(float(label.get("y", "0")) - 8))
+    assert any("SEND / snd SYN" in p for p in _badges_over_text(ET.tostring(root, "unicode")))
+
+
+def test_png_badges_open_their_edge_label() -> None:
+    """For dot's own PNG and PDF the step numbers are part of the edge's label, which Graphviz
+    keeps clear of the other labels (a head label would be placed without looking)."""
+    dot = state_diagram(tcpbook.simulate("close"), at=0.8).source
+    assert "headlabel" not in dot
+    assert re.search(r"<B>A1</B></FONT> active OPEN / snd SYN>", dot)

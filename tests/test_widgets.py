@@ -12,6 +12,7 @@ import io
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import ipywidgets as W
 import pytest
@@ -22,6 +23,7 @@ import tcpbook
 from tcpbook import TcpbookError, widgets
 from tcpbook.widgets import (
     DEFAULT_CONTROLS,
+    STATIC_WIDTH,
     Explorer,
     describe,
     explore,
@@ -135,7 +137,10 @@ def test_drops_are_kept_by_number_when_msl_changes() -> None:
     assert ex.msl == 5.0 and ex.drops == (11,)
     # A re-ACKs B's retransmitted FIN at 1.9 s and TIME_WAIT starts over: 2MSL from there.
     assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(11.0)
-    assert ex.status == "At 11.9 s: A is CLOSED; B is CLOSED."
+    assert ex.status == (
+        "At 11.9 s: A is CLOSED; B is CLOSED. By the end: A closed cleanly after TIME_WAIT; "
+        "B closed cleanly (its FIN was acknowledged)."
+    )
 
 
 def test_a_drop_beyond_the_last_segment_is_forgotten() -> None:
@@ -161,7 +166,9 @@ def test_time_slider_moves_the_cursor_and_the_highlight() -> None:
     image, svg = ex.ladder_image.value, ex.diagram_html.value
     ex.time_slider.value = 0.9
     assert ex.at == 0.9
-    assert ex.status == "At 0.9 s: A is in TIME_WAIT until 10.9 s; B is in LAST_ACK until 0.95 s."
+    assert ex.status.startswith(
+        "At 0.9 s: A is in TIME_WAIT until 10.9 s; B is in LAST_ACK until 0.95 s. By the end:"
+    )
     assert "TIME_WAIT until 10.9 s" in ex.status_html.value
     assert ex.ladder_image.value != image
     assert ex.diagram_html.value != svg
@@ -236,11 +243,72 @@ def test_display_carries_the_widget_a_static_png_and_plain_text(close: Explorer)
     assert bundle is not None
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == close.model_id
     assert bundle["text/plain"] == (
-        "Explorer — close: MSL 30 s, lost segments none\nAt 60.9 s: A is CLOSED; B is CLOSED."
+        "Explorer — close: MSL 30 s, lost segments none\nAt 60.9 s: A is CLOSED; B is CLOSED. "
+        "By the end: A closed cleanly after TIME_WAIT; B closed cleanly (its FIN was "
+        "acknowledged)."
     )
     png = base64.b64decode(bundle["image/png"])
     picture = Image.open(io.BytesIO(png))
-    assert picture.format == "PNG" and picture.width > picture.height > 300
+    # Ladder above diagram, no wider than STATIC_WIDTH: legible in a ~900 px notebook column.
+    assert picture.format == "PNG" and 700 <= picture.width <= STATIC_WIDTH < picture.height
+
+
+def test_static_picture_is_the_ladder_above_the_state_diagram(close: Explorer) -> None:
+    picture = Image.open(io.BytesIO(close.static())).convert("RGB")
+    ladder_height = 800  # render.ladder's 8-inch figure at STATIC_DPI
+    # A white gap separates the two pictures, full width, just below the ladder's height range.
+    rows = [
+        y
+        for y in range(picture.height // 4, picture.height * 3 // 4)
+        if all(picture.getpixel((x, y)) == (255, 255, 255) for x in range(0, picture.width, 7))
+    ]
+    assert rows, "no blank band between the ladder and the diagram"
+    assert picture.height > 1.5 * ladder_height * 0.8
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kwargs", "a_end", "b_end"),
+    [
+        (
+            "close",
+            {},
+            "closed cleanly after TIME_WAIT",
+            "closed cleanly (its FIN was acknowledged)",
+        ),
+        (
+            "close",
+            {"drop": [11], "skip_time_wait": True},
+            "closed at once, skipping TIME_WAIT",
+            "was reset",
+        ),
+        ("abort", {}, "aborted (sent RST)", "was reset (ECONNRESET)"),
+        ("no-answer", {}, "gave up retransmitting (ETIMEDOUT)", "never opened"),
+        ("refused", {}, "connection refused (ECONNREFUSED)", "never opened"),
+        ("a-vanishes", {}, "host gone", "gave up retransmitting"),
+        (
+            "assassination",
+            {},
+            "TIME_WAIT cut short by a RST",
+            "closed cleanly (its FIN was acknowledged)",
+        ),
+        ("fin-wait-2-hang", {}, "still in FIN_WAIT_2", "still in CLOSE_WAIT"),
+        (
+            "fin-wait-2-hang",
+            {"fin_timeout": 60},
+            "gave up waiting for the peer's FIN (FIN_WAIT_2 timeout)",
+            "still in CLOSE_WAIT",
+        ),
+    ],
+)
+def test_ending_says_how_each_side_finished(
+    scenario: str, kwargs: dict[str, Any], a_end: str, b_end: str
+) -> None:
+    from tcpbook.trace import ending
+
+    trace = tcpbook.simulate(scenario, **kwargs)
+    assert (ending(trace, "A"), ending(trace, "B")) == (a_end, b_end)
+    ex = explore(scenario, **kwargs)
+    assert ex.status.endswith(f"By the end: A {a_end}; B {b_end}.")
 
 
 def test_ladder_is_svg_for_a_new_run_png_for_cursor_moves_and_diagram_an_svg(
@@ -311,3 +379,55 @@ def test_redraws_stay_within_budget() -> None:
     resim = statistics.median(_cpu_ms(lambda m=m: ex.set(msl=m)) for m in range(1, 9))
     assert cursor < REDRAW_BUDGET_MS, f"moving the cursor takes {cursor:.0f} ms"
     assert resim < RESIMULATE_GUARD_MS, f"re-simulating and redrawing takes {resim:.0f} ms"
+
+
+# -- pictures that show themselves ----------------------------------------------------------
+
+
+def test_a_figure_made_outside_pyplot_shows_as_png() -> None:
+    from tcpbook.render.figure import ShownFigure
+
+    fig = ShownFigure(figsize=(2.0, 1.0))
+    fig.subplots().plot([0, 1], [0, 1])
+    png = fig._repr_png_()
+    picture = Image.open(io.BytesIO(png))
+    assert picture.format == "PNG" and picture.width > picture.height > 20
+    assert repr(fig).startswith("<Figure size 200x100")
+
+
+def test_the_monte_carlo_plots_and_widget_carry_pictures() -> None:
+    from tcpbook import montecarlo as mc
+
+    res = mc.run(n=40, p=0.1, seed=1)
+    fig = mc.plot_close_durations(res)
+    assert Image.open(io.BytesIO(fig._repr_png_())).format == "PNG"
+    box = mc.explorer(n=40)
+    bundle = box._repr_mimebundle_()
+    assert bundle is not None
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Monte Carlo explorer: 40 lifecycles per move")
+    still = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert still.format == "PNG" and still.width > 500
+
+
+def test_live_view_puts_the_ladder_above_the_state_diagram(close: Explorer) -> None:
+    """One above the other: side by side, a ~900 px notebook would shrink the diagram unreadably."""
+    boxes = [w for w in _tree(close) if isinstance(w, W.VBox) and w is not close]
+    pictures = next(b for b in boxes if close.ladder_image in list(_tree(b)))
+    order = [w for w in _tree(pictures) if w in (close.ladder_image, close.diagram_html)]
+    assert order == [close.ladder_image, close.diagram_html]
+    assert pictures.layout.flex_flow in (None, "", "column")
+
+
+def test_static_picture_starts_with_the_status_line(close: Explorer) -> None:
+    """Readers without a kernel see how each side ended, as text drawn above the ladder."""
+    from tcpbook.widgets import text_png
+
+    strip = Image.open(io.BytesIO(text_png(close.status))).convert("L")
+    assert strip.width == STATIC_WIDTH and strip.height >= 2 * 14  # two lines: it wraps
+    picture = Image.open(io.BytesIO(close.static())).convert("L")
+    top = picture.crop((0, 0, picture.width, strip.height))
+    from PIL import ImageChops
+
+    assert ImageChops.difference(top, strip).getextrema()[1] <= 16  # 256-colour quantising
+    assert top.getextrema()[0] < 64  # dark text on white

@@ -4,6 +4,7 @@
 #   tools/setup.sh graphviz            # `dot` is required: install it or fail
 #   tools/setup.sh graphviz chromium   # chromium is optional: install it or warn
 #   tools/setup.sh ... capture         # tcpdump and tshark for the capture tests (optional)
+#   tools/setup.sh node                # Node.js and npm for `make site`: install them or fail
 #
 # On Debian/Ubuntu as root, missing packages are installed with apt-get
 # (one `apt-get update`, one `apt-get install` for everything missing).
@@ -15,12 +16,14 @@ set -euo pipefail
 want_graphviz=0
 want_chromium=0
 want_capture=0
+want_node=0
 for arg in "$@"; do
     case "$arg" in
         graphviz) want_graphviz=1 ;;
         chromium) want_chromium=1 ;;
         capture) want_capture=1 ;;
-        *) echo "tools/setup.sh: unknown component '$arg' (known: graphviz chromium capture)" >&2; exit 2 ;;
+        node) want_node=1 ;;
+        *) echo "tools/setup.sh: unknown component '$arg' (known: graphviz chromium capture node)" >&2; exit 2 ;;
     esac
 done
 
@@ -42,6 +45,7 @@ if [ "$want_graphviz" = 1 ] && ! have dot; then missing+=(graphviz); fi
 if [ "$want_chromium" = 1 ] && ! find_chromium >/dev/null; then missing+=(chromium); fi
 if [ "$want_capture" = 1 ] && ! have tcpdump; then missing+=(tcpdump); fi
 if [ "$want_capture" = 1 ] && ! have tshark; then missing+=(tshark); fi
+if [ "$want_node" = 1 ] && ! have npm; then missing+=(nodejs npm); fi
 
 if [ "${#missing[@]}" -gt 0 ] && can_apt; then
     echo "==> installing system packages: ${missing[*]} (apt-get)"
@@ -73,6 +77,12 @@ if [ "$want_chromium" = 1 ]; then
         echo "note: no Chromium found (sudo apt-get install chromium, or set TCPBOOK_CHROMIUM=/path/to/chrome);" \
              "the browser test will be skipped." >&2
     fi
+fi
+
+if [ "$want_node" = 1 ] && ! have npm; then
+    echo "make site needs Node.js and npm to install the in-page Python runtime:" \
+         "install them (e.g. sudo apt-get install nodejs npm), then run make again." >&2
+    status=1
 fi
 
 exit "$status"

@@ -77,7 +77,8 @@ from __future__ import annotations
 
 from .export import export_script, script_text
 from .parser import ScriptProblem, parse
-from .runner import LineResult, Mismatch, PktResult, cli_main, linux_config, run_script
+from .results import LineResult, Mismatch, PktResult
+from .runner import cli_main, linux_config, run_script
 
 __all__ = [
     "LineResult",

@@ -10,30 +10,18 @@ the first mismatch.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..endpoint import (
-    SEQ_MOD,
-    AppError,
-    CancelTimer,
-    Change,
-    Config,
-    Endpoint,
-    Received,
-    Segment,
-    Send,
-    StartTimer,
-    TimerName,
-)
-from ..errors import IllegalCall, TcpbookError
-from ..states import SYNCHRONIZED, State
-from ..trace import ErrorRecord, TimerRecord, Trace, TransitionRecord
+from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment
+from ..errors import TcpbookError
+from ..host import Host
+from ..kernel import Kernel
+from ..states import State
+from ..trace import Trace
 from .parser import (
     USEC,
     Command,
@@ -47,22 +35,20 @@ from .parser import (
     TcpiAssert,
     Time,
     parse,
-    result_text,
     segment_notation,
 )
+from .results import LineResult, Mismatch, PktResult, Verdict
+from .results import seconds_text as _seconds
+from .syscalls import LINUX_FIN_TIMEOUT, Pending, Syscalls
 
 S = State
 
 DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs (config.c)
 DEFAULT_TOLERANCE_PERCENT = 12.5  # packetdrill's default --tolerance_percent (config.c)
-LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.sim.ISN_A); scripts see it as 0
+LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.settings.ISN_A); scripts see it as 0
 LINUX_MIN_RTO = 0.2  # Linux TCP_RTO_MIN, 200 ms (include/net/tcp.h)
-LINUX_FIN_TIMEOUT = 60.0  # Linux net.ipv4.tcp_fin_timeout default
 LINUX_DELACK = 0.04  # Linux TCP_DELACK_MIN, 40 ms
-READ_ALL = 1 << 30  # a read whose size the script leaves as "..."
 
-Outcome = Literal["pass", "mismatch", "unsupported", "ignored", "not run"]
-Verdict = Literal["pass", "mismatch", "unsupported", "malformed"]
 
 RTO_NOTE = (
     "known model difference: tcpbook uses RFC 6298's 1 s initial RTO, doubling; Linux uses "
@@ -75,56 +61,6 @@ DELACK_NOTE = (
 )
 SEGMENT_NOTE = "tcpbook sends each write() as one segment; segmentation is outside the model"
 
-#: Socket options about buffer sizes: accepted, not modelled.
-BUFFER_OPTIONS = frozenset({"SO_SNDBUF", "SO_RCVBUF", "SO_SNDBUFFORCE", "SO_RCVBUFFORCE"})
-#: fcntl(F_GETFL) of a socket: O_RDWR, with O_NONBLOCK after F_SETFL (asm-generic/fcntl.h).
-O_RDWR = 0o2
-O_NONBLOCK = 0o4000
-
-#: Linux's numbers for tcpi_state (include/net/tcp_states.h).
-LINUX_TCP_STATES = {
-    S.ESTABLISHED: 1,
-    S.SYN_SENT: 2,
-    S.SYN_RECEIVED: 3,
-    S.FIN_WAIT_1: 4,
-    S.FIN_WAIT_2: 5,
-    S.TIME_WAIT: 6,
-    S.CLOSED: 7,
-    S.CLOSE_WAIT: 8,
-    S.LAST_ACK: 9,
-    S.LISTEN: 10,
-    S.CLOSING: 11,
-}
-#: FreeBSD's numbers for tcpi_state: its TCPS_* values (netinet/tcp_fsm.h), which
-#: getsockopt(TCP_INFO) reports in the same first byte.
-FREEBSD_TCP_STATES = {
-    S.CLOSED: 0,
-    S.LISTEN: 1,
-    S.SYN_SENT: 2,
-    S.SYN_RECEIVED: 3,
-    S.ESTABLISHED: 4,
-    S.CLOSE_WAIT: 5,
-    S.FIN_WAIT_1: 6,
-    S.CLOSING: 7,
-    S.LAST_ACK: 8,
-    S.FIN_WAIT_2: 9,
-    S.TIME_WAIT: 10,
-}
-#: packetdrill's names for Linux's numbers in ``%{ }%`` (code.c ``write_symbols``).
-_TCP_STATE_NAMES = {
-    "TCP_ESTABLISHED": 1,
-    "TCP_SYN_SENT": 2,
-    "TCP_SYN_RECV": 3,
-    "TCP_FIN_WAIT1": 4,
-    "TCP_FIN_WAIT2": 5,
-    "TCP_TIME_WAIT": 6,
-    "TCP_CLOSE": 7,
-    "TCP_CLOSE_WAIT": 8,
-    "TCP_LAST_ACK": 9,
-    "TCP_LISTEN": 10,
-    "TCP_CLOSING": 11,
-}
-
 #: Linux sysctls with a tcpbook knob: name -> Config field.
 HONOURED_SYSCTLS = {
     "tcp_fin_timeout": "fin_timeout",
@@ -134,6 +70,8 @@ HONOURED_SYSCTLS = {
     "tcp_rfc1337": "rfc1337",
     "tcp_orphan_retries": "orphan_retries",
 }
+_SYSCTL = re.compile(r"net[./]ipv4[./](tcp_\w+)\s*=\s*\"?([\w.-]+)")
+_PROC = re.compile(r"echo\s+\"?([\w.-]+)\"?\s*>\s*/proc/sys/net/ipv4/(tcp_\w+)")
 #: FreeBSD sysctls with a tcpbook knob (tcp_timer.c, tcp_subr.c): name -> (Config field, unit
 #: in seconds). Times are in milliseconds there (``net.inet.tcp.msl=30000``).
 HONOURED_FREEBSD_SYSCTLS = {
@@ -141,8 +79,6 @@ HONOURED_FREEBSD_SYSCTLS = {
     "finwait2_timeout": ("fin_timeout", 0.001),
     "rexmit_initial": ("rto", 0.001),
 }
-_SYSCTL = re.compile(r"net[./]ipv4[./](tcp_\w+)\s*=\s*\"?([\w.-]+)")
-_PROC = re.compile(r"echo\s+\"?([\w.-]+)\"?\s*>\s*/proc/sys/net/ipv4/(tcp_\w+)")
 _BSD_SYSCTL = re.compile(r"net\.inet\.tcp\.([\w.]+)\s*=\s*\"?([\w.-]+)")
 _ANY_SYSCTL = re.compile(r"\bnet\.(ipv4|ipv6|core|inet|inet6)[./]")
 
@@ -157,168 +93,81 @@ def _profile_for(sysctls: list[str]) -> str:
     return "linux"
 
 
-# -- results ---------------------------------------------------------------------------------
-
-
-@dataclass
-class LineResult:
-    """What happened to one statement of the script."""
-
-    line: int
-    text: str
-    outcome: Outcome = "not run"
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "text": self.text,
-            "outcome": self.outcome,
-            "detail": self.detail,
-        }
-
-
-@dataclass
-class Mismatch:
-    """The first line where the endpoint did not do what the script expected."""
-
-    line: int
-    text: str
-    expected: str
-    got: str
-    reason: str = ""
-    note: str = ""
-
-    def report(self) -> list[str]:
-        out = [f"  expected {self.expected}", f"  got {self.got}"]
-        if self.reason:
-            out.append(f"  reason: {self.reason}")
-        if self.note:
-            out.append(f"  note: {self.note}")
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "text": self.text,
-            "expected": self.expected,
-            "got": self.got,
-            "reason": self.reason,
-            "note": self.note,
-        }
-
-
-@dataclass
-class PktResult:
-    """The verdict on one script, line by line, with the trace of what the endpoint did.
-
-    ``trace`` has endpoint ``A`` = the tcpbook endpoint under test and ``B`` = the script's peer;
-    only A's state changes are known (the peer is a script, not a state machine).
-    """
-
-    name: str
-    verdict: Verdict
-    lines: list[LineResult]
-    trace: Trace
-    first_mismatch: Mismatch | None = None
-    problem: str = ""
-    notes: list[str] = field(default_factory=list)
-    profile: str = "linux"
-    not_checked: list[str] = field(default_factory=list)
-
-    @property
-    def exit_status(self) -> int:
-        """0 pass, 1 mismatch, 2 unsupported or malformed (the ``pkt`` command's status)."""
-        return {"pass": 0, "mismatch": 1}.get(self.verdict, 2)
-
-    def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for r in self.lines:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
-        tally = ", ".join(f"{n} {o}" for o, n in counts.items())
-        head = f"{self.name}: {self.verdict}"
-        out: list[str] = []
-        if self.verdict == "pass":
-            out.append(f"{head} ({tally})")
-        elif self.first_mismatch is not None:
-            m = self.first_mismatch
-            out.append(f"{head} at line {m.line}: {m.text}")
-            out.extend(m.report())
-        else:
-            out.append(f"{self.name}: {self.problem}")
-        path = " -> ".join(self.trace.path("A"))
-        out.append(f"tcpbook endpoint: {path}")
-        out.extend(f"not checked: {n}" for n in self.not_checked)
-        out.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(out)
-
-    def listing(self) -> str:
-        """Every statement with its outcome, as the ``pkt`` command prints it."""
-        rows = []
-        for r in self.lines:
-            text = r.text.replace("\n", " ")
-            row = f"{r.line:4d}  {r.outcome:<11} {text}"
-            if r.detail and r.outcome != "pass":
-                row += f"   [{r.detail}]"
-            rows.append(row)
-        return "\n".join(rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "script": self.name,
-            "verdict": self.verdict,
-            "exit_status": self.exit_status,
-            "problem": self.problem or None,
-            "lines": [r.to_dict() for r in self.lines],
-            "first_mismatch": None
-            if self.first_mismatch is None
-            else self.first_mismatch.to_dict(),
-            "notes": list(self.notes),
-            "profile": self.profile,
-            "not_checked": list(self.not_checked),
-            "trace": self.trace.to_dict(),
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
-
-    def __repr__(self) -> str:
-        return f"<PktResult {self.name}: {self.verdict}>"
-
-
 class _Stop(Exception):
     """The run ends here (first mismatch, or a construct found unsupported while running)."""
 
 
 @dataclass
-class _Queued:
+class Queued:
     at: int
     offset: int  # the local ISN packetdrill's numbers are relative to (0 before our first SYN)
     segment: Segment
 
 
-@dataclass
-class _Pending:
-    """A blocking call waiting for the connection (connect, accept or read)."""
-
-    index: int
-    stmt: Statement
-    kind: str
-    start: int
-    end: int
-    fd: int
-    size: int = 0
-    tolerance: int = DEFAULT_TOLERANCE_US
-
-
 # -- the runner ------------------------------------------------------------------------------
 
 
-def _seconds(us: int) -> str:
-    return f"{us / USEC:.6f}".rstrip("0").rstrip(".") + " s" if us else "0 s"
+class ScriptHost(Host):
+    """The endpoint under test: its segments go to the script's checks, its socket stays.
+
+    The script's socket outlives the connection (reads and errors still answer after CLOSED),
+    so the TCB is not released; every segment either way is recorded as delivered at once.
+    """
+
+    release_closed = False
+    notify_received = True
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__(
+            "A", runner.kernel, runner.trace, isn=runner.local_isn, config=runner.config
+        )
+        self.runner = runner
+        self.reset_in_close_wait = False
+
+    def record(self, seg: Segment, src: Literal["A", "B"]) -> None:
+        t = self.kernel.seconds(self.kernel.now)
+        rec = self.trace.add_segment(seg, src, 1, t)
+        rec.fate, rec.arrived = "delivered", t
+        if src == "A" or (self.tcb is not None and self.tcb.state is not S.CLOSED):
+            rec.delivered_to = 1
+
+    def drain(self) -> None:
+        tcb = self.tcb
+        assert tcb is not None
+        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
+        self.reset_in_close_wait = any(
+            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST"
+            for i in tcb.out
+        )
+        super().drain()
+
+    def send(self, segment: Segment) -> None:
+        runner = self.runner
+        if segment.syn:
+            # packetdrill learns the local ISN only from some SYNs (see Runner.isn)
+            runner.syn_sent = True
+            runner.isn = segment.seq
+        self.record(segment, "A")
+        runner.outq.append(Queued(runner.now, runner.isn if runner.syn_sent else 0, segment))
+
+    def changed(self, change: Change) -> None:
+        if change.cause.startswith("rcv FIN"):
+            self.runner.eof = True
+        if change.dst is S.ESTABLISHED:
+            self.runner.established_once = True
+
+    def app_error(self, error: str) -> str:
+        if error == "ECONNRESET" and self.reset_in_close_wait:
+            error = "EPIPE"
+        self.runner.sk_err = error
+        return error
+
+    def received(self, length: int) -> None:
+        if length == 0:
+            self.runner.eof = True
 
 
-class Runner:
+class Runner(Syscalls):
     """One run of one script (use :func:`run_script`)."""
 
     def __init__(
@@ -340,12 +189,13 @@ class Runner:
         self.peer_known = False  # the first segment to a listener (or no socket) came
         self.awaiting_synack = False  # connect()'s SYN was sent; its SYN,ACK sets remote_isn
         self.not_checked: list[str] = []
-        self.now = 0
+        self.kernel = Kernel(per_second=USEC)  # the clock, in integer microseconds
+        self.trace = Trace(f"packetdrill {name}", {})
+        self.host = ScriptHost(self)
         self.base = 0  # where relative times count from
         self.stmt_base = 0  # the base the current statement's relative times counted from
         self.sent: set[str] = set()  # every segment sent so far, in packetdrill notation
         self.last_script_time = 0
-        self.ep: Endpoint | None = None
         self.fds: dict[int, str] = {}  # fd -> "sock" | "listener" | "conn"
         self.nonblocking: set[int] = set()
         self.socket_made = False
@@ -357,22 +207,41 @@ class Runner:
         self.sk_err: str | None = None
         self.eof = False
         self.shut_rd = False
-        self.timers: dict[str, tuple[int, int]] = {}
-        self.timer_seq = 0
-        self.outq: deque[_Queued] = deque()
-        self.pending: _Pending | None = None
+        self.outq: deque[Queued] = deque()
+        self.pending: Pending | None = None
         self.results = [LineResult(s.line, s.text) for s in script.statements]
         self.mismatch: Mismatch | None = None
         self.problem = ""
         self.notes: list[str] = []
-        self.trace = Trace(f"packetdrill {name}", {})
 
     # -- the endpoint and its outputs ------------------------------------------------------
 
+    @property
+    def now(self) -> int:
+        """The clock, in microseconds."""
+        return int(self.kernel.now)
+
+    @now.setter
+    def now(self, t: int) -> None:
+        self.kernel.now = t
+
+    @property
+    def ep(self) -> Endpoint | None:
+        """The endpoint under test (None until the script makes its socket)."""
+        return self.host.tcb
+
+    @property
+    def timers(self) -> dict[str, tuple[int, int]]:
+        """The running timers: name -> (deadline in microseconds, order started)."""
+        return {name: (int(ev.time), ev.seq) for name, ev in self.host.pending.items()}
+
     def endpoint(self) -> Endpoint:
-        if self.ep is None:
-            self.ep = Endpoint(self.local_isn, self.config)
-        return self.ep
+        if self.host.tcb is None:
+            self.host.isn = self.local_isn
+            self.host.attach(self.host.new_endpoint())
+        tcb = self.host.tcb
+        assert tcb is not None
+        return tcb
 
     @property
     def isn(self) -> int:
@@ -406,82 +275,23 @@ class Runner:
         return tol
 
     def _drain(self) -> None:
-        ep = self.endpoint()
-        t = self.now / USEC
-        items = ep.drain()
-        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
-        reset_in_close_wait = any(
-            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST" for i in items
-        )
-        for item in items:
-            if isinstance(item, Send):
-                seg = item.segment
-                if seg.syn:
-                    # packetdrill learns the local ISN from each SYN it sees (a new one after
-                    # a RST sent SYN_RECEIVED back to LISTEN)
-                    self.syn_sent = True
-                    self.isn = seg.seq
-                self._record(seg, "A", t)
-                self.outq.append(_Queued(self.now, self._offset(), seg))
-            elif isinstance(item, Change):
-                if item.cause.startswith("rcv FIN"):
-                    self.eof = True
-                self.trace.transitions.append(
-                    TransitionRecord(t, "A", 1, item.src.value, item.dst.value, item.cause)
-                )
-                if item.dst is S.ESTABLISHED:
-                    self.established_once = True
-            elif isinstance(item, StartTimer):
-                self.timer_seq += 1
-                deadline = self.now + round(item.delay * USEC)
-                self.timers[item.timer] = (deadline, self.timer_seq)
-                self.trace.timers.append(TimerRecord(t, "A", item.timer, "start", deadline / USEC))
-            elif isinstance(item, CancelTimer):
-                self.timers.pop(item.timer, None)
-                self.trace.timers.append(TimerRecord(t, "A", item.timer, "cancel", None))
-            elif isinstance(item, AppError):
-                error = item.error
-                if error == "ECONNRESET" and reset_in_close_wait:
-                    error = "EPIPE"
-                self.sk_err = error
-                self.trace.errors.append(ErrorRecord(t, "A", error))
-            elif isinstance(item, Received) and item.length == 0:
-                self.eof = True
+        self.endpoint()
+        self.host.drain()
         self._check_pending()
 
-    def _record(self, seg: Segment, src: Literal["A", "B"], t: float) -> None:
-        rec = self.trace.add_segment(seg, src, 1, t)
-        rec.fate, rec.arrived = "delivered", t
-        if src == "A" or (self.ep is not None and self.ep.state is not S.CLOSED):
-            rec.delivered_to = 1
-
     # -- the clock -------------------------------------------------------------------------
-
-    def _next_timer(self) -> tuple[int, int, str] | None:
-        if not self.timers:
-            return None
-        name, (deadline, seq) = min(self.timers.items(), key=lambda kv: kv[1])
-        return deadline, seq, name
-
-    def _fire(self, name: str, deadline: int) -> None:
-        self.now = max(self.now, deadline)
-        del self.timers[name]
-        self.trace.timers.append(TimerRecord(self.now / USEC, "A", name, "fire", self.now / USEC))
-        timer: TimerName = name  # type: ignore[assignment]
-        self.endpoint().timer_fired(timer)
-        self._drain()
 
     def _advance(self, t: int, *, inclusive: bool = True, until_packet: bool = False) -> None:
         """Let time pass up to ``t``, firing the endpoint's timers that fall due on the way
         (with ``inclusive``, also those due at exactly ``t``)."""
         while not (until_packet and self.outq):
-            nxt = self._next_timer()
+            nxt = self.kernel.peek()
             limit = self._pending_deadline()
-            if nxt is not None and (nxt[0] < t or (inclusive and nxt[0] <= t)):
-                if limit is not None and limit < nxt[0]:
+            if nxt is not None and (nxt < t or (inclusive and nxt <= t)):
+                if limit is not None and limit < nxt:
                     self.now = max(self.now, limit)
                     self._pending_expired()
-                self._fire(nxt[2], nxt[0])
+                self.kernel.step()  # a timer of the endpoint fires
                 continue
             break
         if until_packet and self.outq:
@@ -741,7 +551,7 @@ class Runner:
             ack = ((pkt.ack or 0) + self._offset()) % SEQ_MOD
         seq = pkt.seq if "SYN" in pkt.flags else (pkt.seq + self.remote_isn) % SEQ_MOD
         seg = Segment(pkt.flags, seq, ack, pkt.length)
-        self._record(seg, "B", self.now / USEC)
+        self.host.record(seg, "B")
         ep.receive(seg)
         self._drain()
         result.outcome = "pass"
@@ -767,7 +577,7 @@ class Runner:
             return seg.ack
         return (seg.ack - self.remote_isn) % SEQ_MOD
 
-    def _notation(self, q: _Queued) -> str:
+    def _notation(self, q: Queued) -> str:
         seg = q.segment
         seq = (seg.seq - q.offset) % SEQ_MOD
         return segment_notation(False, seg.flags, seq, seg.len, self._script_ack(seg))
@@ -892,510 +702,6 @@ class Runner:
             return
         ret, errno = outcome
         self._check_result(index, stmt, call, ret, errno)
-
-    def _check_result(
-        self, index: int, stmt: Statement, call: Syscall, ret: int, errno: str | None
-    ) -> None:
-        if (ret, errno) != (call.ret, call.errno):
-            note = ""
-            if call.name in ("write", "send", "sendto", "sendmsg", "writev") and errno is None:
-                note = ""
-            self._fail(
-                stmt,
-                call.expected_text(),
-                f"{call.call_text()} = {result_text(ret, errno)}",
-                "the call's result differs",
-                note,
-            )
-        r = self.results[index]
-        r.outcome = "pass"
-        if not r.detail:
-            r.detail = f"returned {result_text(ret, errno)}"
-
-    def _fd(self, call: Syscall) -> int | None:
-        try:
-            fd = int(call.args[0], 0)
-        except (IndexError, ValueError):
-            return None
-        return fd if fd in self.fds else None
-
-    def _is_nonblocking(self, fd: int, call: Syscall) -> bool:
-        return fd in self.nonblocking or "MSG_DONTWAIT" in " ".join(call.args)
-
-    def _block(self, index: int, stmt: Statement, kind: str, fd: int, size: int = 0) -> None:
-        if self.pending is not None:
-            raise ScriptProblem("unsupported", "two blocking calls at once", stmt.line)
-        time = stmt.time
-        assert time is not None
-        # Without "start...end" packetdrill runs a call inline: it must return at once.
-        end = self.now
-        tol = self.tolerance
-        if time.block_end is not None:
-            end = time.block_end + (self.stmt_base if time.kind == "rel" else 0)
-            # run_system_call.c: a blocking call's end is checked with the start as last event
-            start = time.start + (self.stmt_base if time.kind == "rel" else 0)
-            tol = max(tol, int(self.tolerance_percent / 100.0 * (end - start)))
-        self.pending = _Pending(index, stmt, kind, self.now, end, fd, size, tol)
-        self.results[index].detail = "blocked"
-        self._check_pending()
-
-    def _pending_deadline(self) -> int | None:
-        p = self.pending
-        if p is None or p.end is None:
-            return None
-        return p.end + p.tolerance
-
-    def _pending_expired(self) -> None:
-        p = self.pending
-        assert p is not None and p.end is not None
-        call = p.stmt.body
-        assert isinstance(call, Syscall)
-        self.pending = None
-        self._fail(
-            p.stmt,
-            f"{call.expected_text()} returning at {_seconds(p.end)}",
-            f"{call.call_text()} still blocked at {_seconds(p.end + p.tolerance)}",
-            "the call did not return in time",
-        )
-
-    def _finish_pending(self) -> None:
-        p = self.pending
-        if p is None:
-            return
-        call = p.stmt.body
-        assert isinstance(call, Syscall)
-        self.pending = None
-        self._fail(
-            p.stmt,
-            call.expected_text(),
-            f"{call.call_text()} still blocked when the script ended at {_seconds(self.now)}",
-            "the call never returned",
-        )
-
-    def _check_pending(self) -> None:
-        p = self.pending
-        if p is None:
-            return
-        done = self._try_complete(p)
-        if done is None:
-            return
-        self.pending = None
-        call = p.stmt.body
-        assert isinstance(call, Syscall)
-        ret, errno = done
-        if p.kind == "accept":
-            self._accept(p.fd, call)
-            ret = call.ret if call.ret >= 0 else max(self.fds)
-        self._check_result(p.index, p.stmt, call, ret, errno)
-        if p.end is not None and abs(self.now - p.end) > p.tolerance:
-            self._fail(
-                p.stmt,
-                f"{call.expected_text()} returning at {_seconds(p.end)}",
-                f"{call.call_text()} = {result_text(ret, errno)} at {_seconds(self.now)}",
-                "the call returned at another time",
-            )
-        self.results[p.index].detail = f"returned {result_text(ret, errno)} at {_seconds(self.now)}"
-
-    def _try_complete(self, p: _Pending) -> tuple[int, str | None] | None:
-        ep = self.endpoint()
-        if p.kind == "connect":
-            if ep.state in SYNCHRONIZED:
-                return 0, None
-            if self.sk_err is not None:
-                err, self.sk_err = self.sk_err, None
-                return -1, err
-            return None
-        if p.kind == "accept":
-            return (0, None) if self.established_once and not self.accepted else None
-        got = self._read_now(p.size)
-        return got
-
-    # connection set-up
-
-    def _call_socket(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        if self.socket_made:
-            raise ScriptProblem(
-                "unsupported",
-                "a second socket (tcpbook runs one connection per script)",
-                stmt.line,
-            )
-        self.socket_made = True
-        self.endpoint()
-        fd = call.ret if call.ret >= 0 else 3
-        self.fds[fd] = "sock"
-        return fd, None
-
-    def _call_bind(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        if call.ret != 0:
-            raise ScriptProblem(
-                "unsupported",
-                f"bind() expected to fail with {call.errno} (address reuse needs two sockets)",
-                stmt.line,
-            )
-        return (0, None) if self._fd(call) is not None else (-1, "EBADF")
-
-    def _call_listen(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        ep = self.endpoint()
-        if ep.state is S.LISTEN:
-            return 0, None
-        try:
-            ep.listen()
-        except IllegalCall:
-            return -1, "EINVAL"
-        self.listening = True
-        self._drain()
-        return 0, None
-
-    def _accept(self, fd: int, call: Syscall) -> None:
-        self.accepted = True
-        self.fds[fd] = "listener"
-        new = call.ret if call.ret >= 0 else max(self.fds) + 1
-        self.fds[new] = "conn"
-        if "SOCK_NONBLOCK" in " ".join(call.args):
-            self.nonblocking.add(new)
-
-    def _call_accept(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | None:
-        fd = self._fd(call)
-        if fd is None or self.fds.get(fd) not in ("sock", "listener"):
-            return -1, "EBADF" if fd is None else "EINVAL"
-        if not self.listening:
-            return -1, "EINVAL"
-        if self.established_once and not self.accepted:
-            self._accept(fd, call)
-            return (call.ret if call.ret >= 0 else max(self.fds)), None
-        if self._is_nonblocking(fd, call):
-            return -1, "EAGAIN"
-        self._block(index, stmt, "accept", fd)
-        return None
-
-    _call_accept4 = _call_accept
-
-    def _call_connect(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | None:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        ep = self.endpoint()
-        if ep.state is S.SYN_SENT:
-            return -1, "EALREADY"
-        if ep.state is not S.CLOSED or self.listening:
-            return -1, "EISCONN"
-        self.connect_armed = True
-        self.awaiting_synack = True
-        ep.connect()
-        self._drain()
-        if self._is_nonblocking(fd, call):
-            return -1, "EINPROGRESS"
-        self._block(index, stmt, "connect", fd)
-        return None
-
-    # data
-
-    def _size(self, call: Syscall) -> int | None:
-        """Bytes a read or write asks for: the third argument or the sum of the iovec lengths."""
-        if call.ret > 0:
-            return call.ret
-        args = call.args
-        if call.name in ("writev", "readv", "sendmsg", "recvmsg"):
-            lens = re.findall(r"\.\.\.\s*,\s*(\d+)\s*\}", " ".join(args[1:]))
-            return sum(int(x) for x in lens) if lens else None
-        if len(args) >= 3:
-            try:
-                return int(args[2], 0)
-            except ValueError:
-                return None
-        return None
-
-    def _call_write(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        fd = self._fd(call)
-        if fd is None or self.fds.get(fd) == "listener":
-            return -1, "EBADF" if fd is None else "EPIPE"
-        ep = self.endpoint()
-        size = self._size(call) or 1
-        if self.sk_err is not None:
-            err, self.sk_err = self.sk_err, None
-            return -1, err
-        if ep.state in (S.SYN_SENT, S.SYN_RECEIVED):
-            if self._is_nonblocking(fd, call):
-                return -1, "EAGAIN"
-            raise ScriptProblem(
-                "unsupported", "a blocking write() before the handshake completes", stmt.line
-            )
-        if ep.state not in (S.ESTABLISHED, S.CLOSE_WAIT) or ep.write_closed:
-            return -1, "EPIPE"
-        ep.send(size)
-        self._drain()
-        return size, None
-
-    _call_send = _call_write
-    _call_sendto = _call_write
-    _call_sendmsg = _call_write
-    _call_writev = _call_write
-
-    def _read_now(self, size: int) -> tuple[int, str | None] | None:
-        """What read() returns right now, or None if it would block."""
-        ep = self.endpoint()
-        if ep.unread:
-            got = min(size, ep.unread)
-            ep.unread -= got
-            return got, None
-        if self.eof:
-            return 0, None  # Linux tcp_recvmsg: end-of-file (SOCK_DONE) before a pending error
-        if self.sk_err is not None:
-            err, self.sk_err = self.sk_err, None
-            return -1, err
-        if self.shut_rd or ep.state is S.CLOSED:
-            return 0, None
-        return None
-
-    def _call_read(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | None:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        if self.fds.get(fd) == "listener" or (self.listening and not self.accepted):
-            return -1, "ENOTCONN"
-        size = self._size(call) or READ_ALL
-        ep = self.endpoint()
-        if ep.state is S.CLOSED and not self.syn_sent and self.sk_err is None:
-            return -1, "ENOTCONN"
-        if ep.state in (S.SYN_SENT, S.SYN_RECEIVED):
-            if self._is_nonblocking(fd, call):
-                return -1, "EAGAIN"
-            self._block(index, stmt, "read", fd, size)
-            return None
-        got = self._read_now(size)
-        if got is not None:
-            return got
-        if self._is_nonblocking(fd, call):
-            return -1, "EAGAIN"
-        self._block(index, stmt, "read", fd, size)
-        return None
-
-    _call_recv = _call_read
-    _call_recvfrom = _call_read
-    _call_recvmsg = _call_read
-    _call_readv = _call_read
-
-    # closing
-
-    def _call_close(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        role = self.fds.pop(fd)
-        self.nonblocking.discard(fd)
-        ep = self.endpoint()
-        st = ep.state
-        if role == "listener" or st is S.CLOSED:
-            return 0, None
-        if role == "sock" and self.listening and not self.accepted:
-            # Closing a listener: Linux resets the connections waiting in its accept queue.
-            if st is S.LISTEN and self.linger0:
-                ep.abort()
-            elif st is S.LISTEN:
-                ep.close()
-            elif st is S.SYN_RECEIVED:
-                raise ScriptProblem(
-                    "unsupported",
-                    "closing a listener with a half-open connection in its queue",
-                    stmt.line,
-                )
-            else:
-                ep.abort()
-            self._drain()
-            return 0, None
-        if self.linger0:
-            ep.abort()
-        else:
-            with contextlib.suppress(IllegalCall):
-                ep.close()
-        self._drain()
-        return 0, None
-
-    def _call_shutdown(self, index: int, stmt: Statement, call: Syscall) -> tuple[int, str | None]:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        how = call.args[1] if len(call.args) > 1 else ""
-        how = {"0": "SHUT_RD", "1": "SHUT_WR", "2": "SHUT_RDWR"}.get(how, how)
-        if how not in ("SHUT_RD", "SHUT_WR", "SHUT_RDWR"):
-            return -1, "EINVAL"
-        ep = self.endpoint()
-        st = ep.state
-        if st is S.CLOSED:
-            return -1, "ENOTCONN"
-        if st is S.LISTEN:
-            if how != "SHUT_WR":
-                ep.close()
-                self._drain()
-            return 0, None
-        if st is S.SYN_SENT:
-            ep.close()  # Linux disconnects a connecting socket (inet_shutdown)
-            self._drain()
-            return 0, None
-        if how in ("SHUT_RD", "SHUT_RDWR"):
-            self.shut_rd = True
-        if how in ("SHUT_WR", "SHUT_RDWR"):
-            with contextlib.suppress(IllegalCall):
-                ep.shutdown()
-            self._drain()
-        return 0, None
-
-    # options
-
-    def _call_setsockopt(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | str:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        opt = call.args[2] if len(call.args) > 2 else ""
-        value = call.args[3] if len(call.args) > 3 else ""
-        result = self.results[index]
-        if opt == "SO_LINGER":
-            onoff = re.search(r"onoff\s*=\s*(\d+)", value)
-            linger = re.search(r"linger\s*=\s*(-?\d+)", value)
-            if not onoff or not linger:
-                raise ScriptProblem("malformed", "SO_LINGER needs {onoff=N, linger=N}", stmt.line)
-            if onoff.group(1) != "0" and linger.group(1) != "0":
-                raise ScriptProblem(
-                    "unsupported", "SO_LINGER with a linger time (a blocking close)", stmt.line
-                )
-            self.linger0 = onoff.group(1) != "0"
-            result.detail = "abort on close (RST)" if self.linger0 else "normal close"
-            return 0, None
-        if opt == "TCP_LINGER2":
-            m = re.search(r"-?\d+", value)
-            if not m:
-                raise ScriptProblem("malformed", "TCP_LINGER2 needs [seconds]", stmt.line)
-            secs = int(m.group(0))
-            if secs < 0:
-                raise ScriptProblem(
-                    "unsupported", "TCP_LINGER2 < 0 (no FIN_WAIT_2 at all)", stmt.line
-                )
-            self.config.fin_timeout = float(secs) if secs else LINUX_FIN_TIMEOUT
-            result.detail = f"FIN_WAIT_2 timeout {self.config.fin_timeout:g} s"
-            return 0, None
-        if opt in ("SO_REUSEADDR", "SO_REUSEPORT"):
-            return 0, None
-        if opt in BUFFER_OPTIONS:
-            result.detail = f"{opt}: buffer sizes are not modelled; accepted, ignored"
-            return "ignored"
-        result.detail = f"{opt or 'option'} is not modelled; not checked"
-        return "ignored"
-
-    def _call_getsockopt(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | str:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        opt = call.args[2] if len(call.args) > 2 else ""
-        value = call.args[3] if len(call.args) > 3 else ""
-        if opt == "SO_ERROR":
-            m = re.match(r"^\[\s*(\w+)\s*\]$", value)
-            if not m:
-                raise ScriptProblem("malformed", "SO_ERROR needs [ERRNO] or [0]", stmt.line)
-            want = m.group(1)
-            got, self.sk_err = self.sk_err or "0", None
-            if want != got:
-                self._fail(
-                    stmt,
-                    call.expected_text(),
-                    f"getsockopt({fd}, SOL_SOCKET, SO_ERROR, [{got}], ...) = 0",
-                    "the socket error differs",
-                )
-            return 0, None
-        if opt == "TCP_INFO":
-            # [N] with length [4]: the first four bytes of struct tcp_info; the first is
-            # tcpi_state (the parser refuses any other form, as packetdrill does)
-            n = int(value.strip("[] "), 0)
-            got_n, state = self._tcpi_state(fd)
-            if n & 0xFF != got_n:
-                self._fail(
-                    stmt,
-                    call.expected_text(),
-                    f"tcpi_state {got_n} ({state})",
-                    "the connection is in another state",
-                )
-            detail = f"tcpi_state {got_n} ({state})"
-            if n >> 8:
-                detail += "; tcpi_ca_state, tcpi_retransmits, tcpi_probes not checked"
-            self.results[index].detail = detail
-            return 0, None
-        if opt in BUFFER_OPTIONS:
-            self.results[index].detail = f"{opt}: buffer sizes are not modelled; not checked"
-            return "ignored"
-        self.results[index].detail = f"{opt or 'option'} is not modelled; not checked"
-        return "ignored"
-
-    def _call_fcntl(
-        self, index: int, stmt: Statement, call: Syscall
-    ) -> tuple[int, str | None] | str:
-        fd = self._fd(call)
-        if fd is None:
-            return -1, "EBADF"
-        if len(call.args) > 1 and call.args[1] == "F_SETFL":
-            flags = call.args[2] if len(call.args) > 2 else ""
-            if "O_NONBLOCK" in flags:
-                self.nonblocking.add(fd)
-            else:
-                self.nonblocking.discard(fd)
-            self.results[index].detail = "non-blocking" if fd in self.nonblocking else "blocking"
-            return 0, None
-        if len(call.args) > 1 and call.args[1] == "F_GETFL":
-            mode = O_RDWR | (O_NONBLOCK if fd in self.nonblocking else 0)
-            self.results[index].detail = "O_RDWR|O_NONBLOCK" if mode & O_NONBLOCK else "O_RDWR"
-            return mode, None
-        return "ignored"
-
-    def _tcpi_state(self, fd: int | None, *, linux: bool = False) -> tuple[int, str]:
-        """tcpi_state as the profile's kernel reports it for ``fd`` (None: packetdrill's
-        socket under test); FreeBSD numbers the states differently (its TCPS_* values).
-
-        A listening socket stays LISTEN while its connections are queued (they are other
-        sockets), and a connection that entered TIME_WAIT left its socket in TCP_CLOSE: Linux
-        moves TIME_WAIT to a separate timewait sock (tcp_time_wait() then tcp_done()).
-        """
-        freebsd = self.profile == "freebsd" and not linux
-        numbers = FREEBSD_TCP_STATES if freebsd else LINUX_TCP_STATES
-        state = self.endpoint().state
-        role = self.fds.get(fd) if fd is not None else None
-        if self.listening and (role == "listener" or (role == "sock" and not self.accepted)):
-            return numbers[S.LISTEN], f"{S.LISTEN}: the listening socket"
-        if state is S.TIME_WAIT and self.profile == "linux":
-            return numbers[S.CLOSED], f"{S.TIME_WAIT}, held by a timewait sock"
-        return numbers[state], str(state)
-
-    def _tcpi_assert(self, stmt: Statement, check: TcpiAssert, result: LineResult) -> None:
-        word = check.state
-        if word.isdigit():
-            want: int | None = int(word)
-        else:
-            want = _TCP_STATE_NAMES.get(word.replace("TCPI_", "TCP_", 1))
-        if want is None:
-            raise ScriptProblem(
-                "malformed",
-                f"unknown state {word} (packetdrill knows {', '.join(_TCP_STATE_NAMES)})",
-                stmt.line,
-            )
-        got, state = self._tcpi_state(None, linux=True)  # %{ }% knows Linux's names only
-        if got != want:
-            self._fail(
-                stmt,
-                f"tcpi_state == {word} ({want})",
-                f"tcpi_state {got} ({state})",
-                "the connection is in another state",
-            )
-        result.outcome, result.detail = "pass", f"tcpi_state {got} ({state})"
 
 
 # -- entry points ----------------------------------------------------------------------------

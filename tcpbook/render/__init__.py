@@ -3,29 +3,23 @@
 * :func:`state_diagram` -- the RFC 9293 state machine (Graphviz), with where A and B are;
 * :func:`ladder` -- the segments between A and B over time (matplotlib);
 * :func:`timeline` -- each endpoint's states as a coloured band, on the ladder's time axis;
+* :func:`side_by_side` -- a real capture's ladder next to a simulated one;
 * :func:`draw_to_file` -- any of them to .svg, .png or .pdf (``python -m tcpbook draw``).
 """
 
 from __future__ import annotations
 
-from .ladder import caption_roles, ladder, segment_label, timer_bars
+from .compare import side_by_side, spread_axis
+from .ladder import ladder
+from .marks import caption_roles, segment_label, timer_bars
 from .output import draw_to_file, figure_bytes
 from .statediagram import StateDiagram, edge_label, row_id, state_diagram
 from .timeaxis import TimeAxis
 from .timeline import ladder_with_timeline, timeline
 
-
-def bench_redraw(scenario: str = "close", runs: int = 50) -> dict[str, float]:
-    """Median milliseconds of a widget redraw (see :mod:`tcpbook.render.bench`)."""
-    from .bench import bench_redraw as run
-
-    return run(scenario, runs)
-
-
 __all__ = [
     "StateDiagram",
     "TimeAxis",
-    "bench_redraw",
     "caption_roles",
     "draw_to_file",
     "edge_label",
@@ -34,6 +28,8 @@ __all__ = [
     "ladder_with_timeline",
     "row_id",
     "segment_label",
+    "side_by_side",
+    "spread_axis",
     "state_diagram",
     "timeline",
     "timer_bars",

@@ -19,7 +19,31 @@ Spot = tuple[float, float, str, str]
 _H = Literal["left", "center", "right"]
 _V = Literal["bottom", "baseline", "center", "center_baseline", "top"]
 
-GAP_PX = 1.5  # labels keep at least this many pixels apart
+GAP_PX = 3.0  # labels keep at least this many pixels apart (at 100 dpi; files are drawn finer)
+# Costs, in order of badness: out of the area, over another label, over someone else's line.
+OUTSIDE_COST = 1e7  # per pixel outside
+OVERLAP_COST = 1e4  # per square pixel over another label or mark
+LINE_COST = 40.0  # per pixel of another segment's line under the label
+
+
+def clipped_length(p0: tuple[float, float], p1: tuple[float, float], box: Bbox) -> float:
+    """Length of the segment ``p0``-``p1`` inside ``box`` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p0, p1
+    dx, dy = x1 - x0, y1 - y0
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
+        if p == 0:
+            if q < 0:
+                return 0.0
+            continue
+        r = q / p
+        if p < 0:
+            lo = max(lo, r)
+        else:
+            hi = min(hi, r)
+        if lo >= hi:
+            return 0.0
+    return float((hi - lo) * (dx * dx + dy * dy) ** 0.5)
 
 
 def renderer_of(fig: Figure) -> RendererAgg:
@@ -36,6 +60,8 @@ class Placer:
         self.renderer = renderer_of(fig)
         self.area = area if area is not None else fig.bbox
         self.boxes: list[Bbox] = []
+        self.lines: list[tuple[tuple[float, float], tuple[float, float], object]] = []
+        self.owner: object = None  # the label being placed may sit on its own line
 
     def box(self, text: Text) -> Bbox:
         bb = text.get_window_extent(self.renderer)
@@ -54,15 +80,22 @@ class Placer:
             + max(0.0, bb.x1 - area.x1)
             + max(0.0, area.y0 - bb.y0)
             + max(0.0, bb.y1 - area.y1)
-        ) * 1000
+        ) * OUTSIDE_COST
         grown = bb.padded(GAP_PX)
         overlap = 0.0
         for other in self.boxes:
             w = min(grown.x1, other.x1) - max(grown.x0, other.x0)
             h = min(grown.y1, other.y1) - max(grown.y0, other.y0)
             if w > 0 and h > 0:
-                overlap += w * h
+                overlap += w * h * OVERLAP_COST
+        for p0, p1, owner in self.lines:
+            if owner is None or owner != self.owner:
+                overlap += LINE_COST * clipped_length(p0, p1, grown)
         return float(outside + overlap)
+
+    def line(self, p0: tuple[float, float], p1: tuple[float, float], owner: object) -> None:
+        """A drawn line (display pixels) that only ``owner``'s labels may cover."""
+        self.lines.append((p0, p1, owner))
 
     def obstacle(self, box: Bbox) -> None:
         """A non-text mark (the X of a lost segment) that labels must not cover."""
@@ -79,16 +112,20 @@ class Placer:
         area: Bbox | None = None,
         *,
         keep_if_bad: bool = True,
+        owner: object = None,
     ) -> bool:
         """Move ``text`` to the first spot where it fits (inside ``area`` if given, else the
-        placer's area); else to the least bad one, or nowhere if not ``keep_if_bad``."""
+        placer's area); else to the least bad one, or nowhere if not ``keep_if_bad``.
+        ``owner`` names the line the text belongs to, which it may cover."""
         saved = self.area
         if area is not None:
             self.area = area
+        self.owner = owner
         try:
             return self._place(text, spots, keep_if_bad)
         finally:
             self.area = saved
+            self.owner = None
 
     def _place(self, text: Text, spots: Sequence[Spot], keep_if_bad: bool) -> bool:
         best: tuple[float, int] | None = None

@@ -1,7 +1,9 @@
 """Figures to files: ``draw_to_file`` behind ``python -m tcpbook draw``.
 
 Files are reproducible byte for byte: matplotlib's SVG ids are salted with a fixed string and
-no creation date is written, so a regenerated figure only differs when the picture does.
+no creation date is written, so a regenerated figure only differs when the picture does. SVG
+keeps its text as ``<text>`` elements (``svg.fonttype: none``), so it can be searched, selected
+and read aloud by a screen reader, and is smaller than glyph outlines.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ def figure_bytes(fig: Figure, fmt: str, *, dpi: float | None = None) -> bytes:
         metadata = {"CreationDate": None, "ModDate": None}
     else:
         metadata = {}
-    with matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
+    # PNG: auto-hinted glyphs keep the width they have at 100 dpi, where labels were placed.
+    hinting = "force_autohint" if fmt == "png" else matplotlib.rcParams["text.hinting"]
+    with matplotlib.rc_context(
+        {"svg.hashsalt": SVG_SALT, "svg.fonttype": "none", "text.hinting": hinting}
+    ):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     return buf.getvalue()
 
@@ -67,10 +73,13 @@ def draw_to_file(
     if kind == "state":
         state_diagram(trace, at=at, endpoint=endpoint).save(out)
         return out
+    from .compare import spread_axis
     from .ladder import ladder
     from .timeline import timeline
 
-    fig = ladder(trace, at=at) if kind == "ladder" else timeline(trace, at=at)
+    # A capture's segments arrive microseconds after they leave: give each instant room.
+    axis = spread_axis(trace) if trace.params.get("inferred") else None
+    fig = ladder(trace, at=at, axis=axis) if kind == "ladder" else timeline(trace, at=at, axis=axis)
     data = figure_bytes(fig, suffix[1:], dpi=FILE_DPI if suffix == ".png" else None)
     _write(out, data)
     return out

@@ -25,14 +25,12 @@ two-endpoint convention of the seed's figure, readable without colour.
 
 from __future__ import annotations
 
-import copy
 import functools
 import itertools
 import re
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +42,18 @@ from ._style import (
     ENDPOINT_TINT,
     GREY,
     LIGHT_GREY,
-    SVG_DASH,
 )
+from .statestyle import FONT, SVG_NS, Highlight, restyle
 
 S = State
-SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
-_SVG = f"{{{SVG_NS}}}"
 
 TOP = "CLOSED"  # the CLOSED node at the top of the figure
 BOTTOM = "CLOSED_END"  # ... and the second one at the bottom (the same state)
 TABLE = "elsewhere"  # the legend-like table of the non-main rows
 
-FONT = "DejaVu Sans"
 FONT_SIZE = 11
 EDGE_FONT_SIZE = 9.5
 PNG_DPI = 150  # state diagram PNGs: sharp on high-density screens and on paper
@@ -149,19 +144,6 @@ def _others() -> tuple[list[str], list[str], dict[tuple[str, str], Transition]]:
 
 
 # --------------------------------------------------------------------------- highlights
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """What to emphasise: where each endpoint is, and the rows it took (numbered from 1)."""
-
-    current: dict[str, str] = field(default_factory=dict)  # endpoint -> node name
-    steps: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # endpoint -> row id -> n
-    cells: frozenset[str] = frozenset()  # row ids of table cells used by any endpoint
-
-    @property
-    def empty(self) -> bool:
-        return not self.current and not self.steps
 
 
 def highlight_for(trace: Trace | None, at: float | None, endpoint: str) -> Highlight:
@@ -300,8 +282,14 @@ def _table_label(hl: Highlight) -> str:
 def build_dot(hl: Highlight | None = None) -> str:
     """The DOT text of the diagram, with ``hl``'s highlights as attributes (never positions)."""
     hl = hl or Highlight()
-    out = [
-        "digraph tcp_states {",
+    out = ["digraph tcp_states {", *_dot_defaults(), *_dot_states(hl), *_dot_rows(hl)]
+    out += [*_dot_table(hl), "}"]
+    return "\n".join(out) + "\n"
+
+
+def _dot_defaults() -> list[str]:
+    """Graph, node and edge defaults: top to bottom, boxes, one font."""
+    return [
         "  graph "
         + _attrs(rankdir="TB", nodesep="0.5", ranksep="0.55", fontname=FONT, newrank="true")
         + " "
@@ -312,12 +300,11 @@ def build_dot(hl: Highlight | None = None) -> str:
         + _attrs(fontsize=FONT_SIZE, width="1.5", height="0.45", margin="0.08,0.04"),
         f"  edge {_attrs(fontname=FONT, fontsize=EDGE_FONT_SIZE, arrowsize='0.8')}",
     ]
-    visited: dict[str, set[str]] = {}
-    for name, rows in hl.steps.items():
-        for rid in rows:
-            row = next(t for t in TRANSITIONS if row_id(t) == rid)
-            visited.setdefault(_node_of_dst(row), set()).add(name)
-            visited.setdefault(_node_of_src(row), set()).add(name)
+
+
+def _dot_states(hl: Highlight) -> list[str]:
+    """The states, rank by rank as the RFC's figure has them; where A and B are, tinted."""
+    out = []
     for rank in RANKS:
         out.append("  { rank=same;")
         for node in rank:
@@ -347,12 +334,18 @@ def build_dot(hl: Highlight | None = None) -> str:
     for rank in RANKS:
         for a, b in itertools.pairwise(rank):
             out.append(f"  {_q(a)} -> {_q(b)} [style=invis weight=10];")
+    return out
+
+
+def _dot_rows(hl: Highlight) -> list[str]:
+    """One edge per main row of the table; the rows A and B took, coloured and numbered."""
+    out = []
     for t in TRANSITIONS:
         if not t.main:
             continue
         rid = row_id(t)
         who = [e for e in ("A", "B") if rid in hl.steps.get(e, {})]
-        kw = {
+        kw: dict[str, Any] = {
             "label": edge_label(t),
             "id": rid,
             "class_": "transition" + "".join(f" path-{e}" for e in who),
@@ -361,44 +354,43 @@ def build_dot(hl: Highlight | None = None) -> str:
         if t.src is t.dst:  # the loop goes on the left, clear of the flat "timeout 2MSL" arrow
             kw.update(tailport="w", headport="w")
         if who:
+            # The step numbers open the edge's own label, so Graphviz keeps them off every
+            # other label as it does the label itself (a head label would be placed blind).
+            badges = " ".join(
+                f'<FONT COLOR="{ENDPOINT_COLOUR[e]}"><B>{e}'
+                f"{','.join(map(str, hl.steps[e][rid]))}</B></FONT>"
+                for e in who
+            )
             kw.update(
                 color=":".join(ENDPOINT_COLOUR[e] for e in who),
                 penwidth=2.5,
-                headlabel="<"
-                + " ".join(
-                    f'<FONT COLOR="{ENDPOINT_COLOUR[e]}"><B>{e}'
-                    f"{','.join(map(str, hl.steps[e][rid]))}</B></FONT>"
-                    for e in who
-                )
-                + ">",
+                label=f"<{badges} {_html(edge_label(t))}>",
             )
             if who == ["B"]:
                 kw["style"] = "dashed"
         elif not hl.empty:
             kw.update(color=LIGHT_GREY, fontcolor=GREY)
         out.append(f"  {_q(_node_of_src(t))} -> {_q(_node_of_dst(t))} {_attrs(**kw)};")
-    out.append(
-        f"  {_q(TABLE)} "
-        + _attrs(shape="plain", style="", label=_table_label(hl), id="others", class_="others")
-        + ";"
+    return out
+
+
+def _dot_table(hl: Highlight) -> list[str]:
+    """The table of rows that leave many states for CLOSED, and its dashed edge to CLOSED."""
+    table = _attrs(shape="plain", style="", label=_table_label(hl), id="others", class_="others")
+    edge = _attrs(
+        dir="back",
+        style="dashed",
+        color=GREY if hl.cells else LIGHT_GREY,
+        fontcolor=GREY,
+        label="any cell of the table",
+        id="others->CLOSED",
+        class_="others-edge",
     )
-    used = bool(hl.cells)
-    out.append(
-        f"  {_q(S.FIN_WAIT_2.value)} -> {_q(TABLE)} [style=invis weight=3];\n"
-        f"  {_q(BOTTOM)} -> {_q(TABLE)} "
-        + _attrs(
-            dir="back",
-            style="dashed",
-            color=LIGHT_GREY if not used else GREY,
-            fontcolor=GREY,
-            label="any cell of the table",
-            id="others->CLOSED",
-            class_="others-edge",
-        )
-        + ";"
-    )
-    out.append("}")
-    return "\n".join(out) + "\n"
+    return [
+        f"  {_q(TABLE)} {table};",
+        f"  {_q(S.FIN_WAIT_2.value)} -> {_q(TABLE)} [style=invis weight=3];",
+        f"  {_q(BOTTOM)} -> {_q(TABLE)} {edge};",
+    ]
 
 
 # --------------------------------------------------------------------------- layout (once)
@@ -429,189 +421,6 @@ def base_svg() -> str:
     svg = _dot(build_dot(), "svg").decode()
     svg = _COMMENT.sub("", svg)  # version banner and per-element comments: noise for diffs
     return svg[svg.index("<svg") :]
-
-
-# --------------------------------------------------------------------------- restyling
-
-
-def _points(el: ET.Element) -> list[tuple[float, float]]:
-    pts = []
-    for pair in (el.get("points") or "").split():
-        x, y = pair.split(",")
-        pts.append((float(x), float(y)))
-    return pts
-
-
-def _bbox(el: ET.Element) -> tuple[float, float, float, float]:
-    pts = _points(el)
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _sub(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
-    return ET.SubElement(
-        parent, _SVG + tag, {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
-    )
-
-
-def _badge(parent: ET.Element, x: float, y: float, text: str, who: str) -> None:
-    """A small rounded label in the endpoint's colour, white letters: "A", "B3", ..."""
-    width = 7.0 + 6.2 * len(text)
-    g = _sub(parent, "g", class_=f"badge badge-{who}")
-    _sub(
-        g,
-        "rect",
-        x=f"{x - width / 2:.1f}",
-        y=f"{y - 8:.1f}",
-        width=f"{width:.1f}",
-        height="15",
-        rx="7",
-        fill=ENDPOINT_COLOUR[who],
-        stroke="white",
-    )
-    t = _sub(
-        g,
-        "text",
-        x=f"{x:.1f}",
-        y=f"{y + 3.5:.1f}",
-        text_anchor="middle",
-        font_family=FONT,
-        font_size="10",
-        font_weight="bold",
-        fill="white",
-    )
-    t.text = text
-
-
-def _stroke(el: ET.Element, who: str, width: str) -> None:
-    el.set("stroke", ENDPOINT_COLOUR[who])
-    el.set("stroke-width", width)
-    dash = SVG_DASH[who]
-    if dash:
-        el.set("stroke-dasharray", dash)
-
-
-_NUMBER = re.compile(r"-?[0-9]*\.?[0-9]+(?:e-?[0-9]+)?")
-
-
-def _point_on(path: ET.Element, frac: float) -> tuple[float, float]:
-    """The point ``frac`` of the way along a graphviz edge (``M p C p p p ...``), by segment."""
-    nums = [float(x) for x in _NUMBER.findall(path.get("d", ""))]
-    pts = list(zip(nums[0::2], nums[1::2], strict=False))
-    if len(pts) < 4:
-        return pts[0] if pts else (0.0, 0.0)
-    segments = (len(pts) - 1) // 3
-    pos = min(frac * segments, segments - 1e-9)
-    k = int(pos)
-    u = pos - k
-    p0, p1, p2, p3 = pts[3 * k : 3 * k + 4]
-    w = (1 - u) ** 3, 3 * u * (1 - u) ** 2, 3 * u * u * (1 - u), u**3
-    return (
-        w[0] * p0[0] + w[1] * p1[0] + w[2] * p2[0] + w[3] * p3[0],
-        w[0] * p0[1] + w[1] * p1[1] + w[2] * p2[1] + w[3] * p3[1],
-    )
-
-
-def _away_from_label(g: ET.Element, x: float, y: float, label: str) -> tuple[float, float]:
-    """Move a badge centred on an edge to the side of the line away from the edge's label."""
-    texts = list(g.iter(_SVG + "text"))
-    if not texts:
-        return x, y
-    lx = sum(float(t.get("x", "0")) for t in texts) / len(texts)
-    ly = sum(float(t.get("y", "0")) for t in texts) / len(texts) - 3
-    if abs(lx - x) >= abs(ly - y):
-        half = (7.0 + 6.2 * len(label)) / 2 + 1
-        return (x - half if lx > x else x + half), y
-    return x, (y - 9 if ly > y else y + 9)
-
-
-def _shapes(g: ET.Element) -> list[ET.Element]:
-    return [el for el in g.iter() if el.tag in (_SVG + "path", _SVG + "polygon")]
-
-
-def restyle(svg: str, hl: Highlight) -> str:
-    """``svg`` (the cached layout) with ``hl`` drawn on it: same positions, new styles."""
-    if hl.empty:
-        return svg
-    root = ET.fromstring(svg)
-    groups = {g.get("id"): g for g in root.iter(_SVG + "g") if g.get("id")}
-    graph = groups["graph0"]
-    badges: list[tuple[float, float, str, str]] = []  # drawn last, above every line
-    # States: fill, outline, a lettered badge on the current one.
-    for who, node in hl.current.items():
-        g = groups.get(f"state:{node}")
-        poly = None if g is None else g.find(f".//{_SVG}polygon")
-        if g is None or poly is None:
-            continue
-        g.set("class", (g.get("class") or "") + f" current-{who}")
-        x0, y0, x1, y1 = _bbox(poly)
-        first = next(e for e in hl.current if hl.current[e] == node)
-        if first == who:
-            poly.set("fill", ENDPOINT_TINT[who])
-            _stroke(poly, who, "3")
-        else:  # the second endpoint in the same state: a dashed ring just outside
-            pad = 4.0
-            ring = _sub(
-                g,
-                "rect",
-                x=f"{x0 - pad:.1f}",
-                y=f"{y0 - pad:.1f}",
-                width=f"{x1 - x0 + 2 * pad:.1f}",
-                height=f"{y1 - y0 + 2 * pad:.1f}",
-                fill="none",
-            )
-            _stroke(ring, who, "2.5")
-        badges.append((x0 + 2 if who == "A" else x1 - 2, y0, who, who))
-    # Transitions taken: coloured (A solid, B dashed), numbered in the order taken.
-    taken = {rid for rows in hl.steps.values() for rid in rows}
-    for rid, g in groups.items():
-        if not (rid or "").startswith("row:") or "edge" not in (g.get("class") or ""):
-            continue
-        if rid not in taken:
-            g.set("opacity", "0.35")
-            continue
-        who_all = [e for e in ("A", "B") if rid in hl.steps.get(e, {})]
-        shapes = _shapes(g)
-        path = next((el for el in shapes if el.tag == _SVG + "path"), None)
-        for i, who in enumerate(who_all):
-            g.set("class", (g.get("class") or "") + f" path-{who}")
-            targets = shapes
-            if i:  # both took it: B's copy a little aside, so both lines show
-                holder = _sub(g, "g", transform="translate(3,3)", class_="path-copy")
-                targets = [copy.deepcopy(el) for el in shapes]
-                holder.extend(targets)
-            for el in targets:
-                _stroke(el, who, "2.6")
-                if el.tag == _SVG + "polygon":
-                    el.set("fill", ENDPOINT_COLOUR[who])
-                    el.attrib.pop("stroke-dasharray", None)
-            if path is not None:
-                x, y = _point_on(path, 0.5 if len(who_all) == 1 else (0.35, 0.65)[i])
-                label = f"{who}{','.join(map(str, hl.steps[who][rid]))}"
-                badges.append((*_away_from_label(g, x, y, label), label, who))
-    # Cells of the light table.
-    for rid in hl.cells:
-        g = groups.get(f"a_{rid}")
-        if g is None:
-            continue
-        who_all = [e for e in ("A", "B") if rid in hl.steps.get(e, {})]
-        poly = g.find(f".//{_SVG}polygon")
-        text = g.find(f".//{_SVG}text")
-        if poly is not None:
-            poly.set("fill", ENDPOINT_TINT[who_all[0]])
-            _stroke(poly, who_all[0], "2")
-        if text is not None:
-            text.text = " ".join(f"{e}{','.join(map(str, hl.steps[e][rid]))}" for e in who_all)
-            text.set("font-weight", "bold")
-            text.set("fill", ENDPOINT_COLOUR[who_all[0]])
-    if hl.cells and "others->CLOSED" in groups:
-        for el in _shapes(groups["others->CLOSED"]):
-            el.set("stroke", GREY)
-            el.set("stroke-width", "2")
-    for x, y, label, who in badges:
-        _badge(graph, x, y, label, who)
-    return ET.tostring(root, encoding="unicode")
 
 
 # --------------------------------------------------------------------------- the object

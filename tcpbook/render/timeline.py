@@ -21,7 +21,7 @@ from .ladder import (
     LEFT_INCH,
     RIGHT_INCH,
     WIDTH_INCH,
-    _check_at,
+    check_at,
     draw_ladder,
     figure_size,
 )
@@ -68,8 +68,22 @@ def draw_timeline(ax: Axes, trace: Trace, axis: TimeAxis, *, at: float | None) -
     """Draw the bands into ``ax`` (x = rows of ``axis``)."""
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
-    end = drawn_end(trace)
-    lo, hi = axis(0.0) - 0.5, axis(end) + 0.5
+    hi = axis(drawn_end(trace)) + 0.5
+    placer = Placer(fig, ax.bbox)
+    _axes_and_ticks(ax, axis, placer, hi)
+    for name, yc in BAND_Y.items():
+        _draw_bands(ax, trace, axis, placer, name, yc)
+    _draw_breaks(ax, axis)
+    if at is not None:
+        x = min(axis(at), hi)
+        ax.add_line(
+            Line2D([x, x], [-1.0, 2.3], color=GREEN, lw=1.6, ls=(0, (6, 2)), zorder=7, gid="cursor")
+        )
+
+
+def _axes_and_ticks(ax: Axes, axis: TimeAxis, placer: Placer, hi: float) -> None:
+    """Limits, the time ticks below (spaced so they never touch) and A and B at the left."""
+    lo = axis(0.0) - 0.5
     ax.set_xlim(lo, hi)
     ax.set_ylim(-1.25, 2.75)
     for side in ("top", "right", "left"):
@@ -84,59 +98,67 @@ def draw_timeline(ax: Axes, trace: Trace, axis: TimeAxis, *, at: float | None) -
     for label, name in zip(ax.get_yticklabels(), ("A", "B"), strict=True):
         label.set_color(ENDPOINT_COLOUR[name])
         label.set_fontweight("bold")
-    placer = Placer(fig, ax.bbox)
     for label in [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label]:
         placer.fixed(label)
-    for name, yc in BAND_Y.items():
-        outside = []
-        for t0, t1, state in state_spans(trace, name):
-            x0, x1 = axis(t0), axis(t1)
-            if x1 <= x0:
-                continue
-            rect = Rectangle(
-                (x0, yc - BAND_HALF),
-                x1 - x0,
-                2 * BAND_HALF,
-                facecolor=STATE_FILL.get(state, "white"),
-                edgecolor=ENDPOINT_COLOUR[name],
-                linewidth=0.8,
-                linestyle="solid" if name == "A" else "dashed",
-                gid=f"band-{name}-{state}-{seconds(t0)}",
+
+
+def _draw_bands(
+    ax: Axes, trace: Trace, axis: TimeAxis, placer: Placer, name: str, yc: float
+) -> None:
+    """One endpoint's states as boxes; a name that does not fit goes beside, with a leader."""
+    outside = []
+    for t0, t1, state in state_spans(trace, name):
+        x0, x1 = axis(t0), axis(t1)
+        if x1 <= x0:
+            continue
+        rect = Rectangle(
+            (x0, yc - BAND_HALF),
+            x1 - x0,
+            2 * BAND_HALF,
+            facecolor=STATE_FILL.get(state, "white"),
+            edgecolor=ENDPOINT_COLOUR[name],
+            linewidth=0.8,
+            linestyle="solid" if name == "A" else "dashed",
+            gid=f"band-{name}-{state}-{seconds(t0)}",
+        )
+        ax.add_patch(rect)
+        text = ax.text(
+            (x0 + x1) / 2,
+            yc,
+            state,
+            ha="center",
+            va="center",
+            fontsize=STATE_PT,
+            family=SANS,
+            color=BLACK,
+            zorder=5,
+        )
+        bb = placer.box(text)
+        (px0, _), (px1, _) = ax.transData.transform([(x0, yc), (x1, yc)])
+        if bb.width + 4 <= px1 - px0 and placer.place(
+            text, [((x0 + x1) / 2, yc, "center", "center")]
+        ):
+            continue
+        outside.append((text, (x0 + x1) / 2))
+    sign = 1 if name == "A" else -1
+    for text, xm in outside:
+        spots: list[Spot] = [
+            (
+                xm,
+                yc + sign * (BAND_HALF + 0.08 + 0.42 * k),
+                "center",
+                "bottom" if name == "A" else "top",
             )
-            ax.add_patch(rect)
-            text = ax.text(
-                (x0 + x1) / 2,
-                yc,
-                state,
-                ha="center",
-                va="center",
-                fontsize=STATE_PT,
-                family=SANS,
-                color=BLACK,
-                zorder=5,
-            )
-            bb = placer.box(text)
-            (px0, _), (px1, _) = ax.transData.transform([(x0, yc), (x1, yc)])
-            if bb.width + 4 <= px1 - px0 and placer.place(
-                text, [((x0 + x1) / 2, yc, "center", "center")]
-            ):
-                continue
-            outside.append((text, (x0 + x1) / 2))
-        for text, xm in outside:
-            sign = 1 if name == "A" else -1
-            spots: list[Spot] = [
-                (
-                    xm,
-                    yc + sign * (BAND_HALF + 0.08 + 0.42 * k),
-                    "center",
-                    "bottom" if name == "A" else "top",
-                )
-                for k in range(3)
-            ]
-            placer.place(text, spots)
-            _, ty = text.get_position()
-            ax.add_line(Line2D([xm, xm], [yc + sign * BAND_HALF, ty], color=GREY, lw=0.6, zorder=2))
-    for t0, t1 in axis.breaks:  # "//" on each band's edges: time is squeezed here
+            for k in range(3)
+        ]
+        placer.place(text, spots)
+        _, ty = text.get_position()
+        ax.add_line(Line2D([xm, xm], [yc + sign * BAND_HALF, ty], color=GREY, lw=0.6, zorder=2))
+
+
+def _draw_breaks(ax: Axes, axis: TimeAxis) -> None:
+    """ "//" on each band's edges where the axis squeezes time."""
+    for t0, t1 in axis.breaks:
         mid = (axis(t0) + axis(t1)) / 2
         for yc in BAND_Y.values():
             for edge in (yc - BAND_HALF, yc + BAND_HALF):
@@ -150,11 +172,6 @@ def draw_timeline(ax: Axes, trace: Trace, axis: TimeAxis, *, at: float | None) -
                             zorder=6,
                         )
                     )
-    if at is not None:
-        x = min(axis(at), hi)
-        ax.add_line(
-            Line2D([x, x], [-1.0, 2.3], color=GREEN, lw=1.6, ls=(0, (6, 2)), zorder=7, gid="cursor")
-        )
 
 
 def timeline(
@@ -165,7 +182,7 @@ def timeline(
     axis: TimeAxis | None = None,
 ) -> Figure:
     """Each endpoint's states over time as a coloured band; ``at`` draws a cursor."""
-    _check_at(at)
+    check_at(at)
     axis = axis or TimeAxis.for_trace(trace)
     size = (WIDTH_INCH, TIMELINE_INCH)
     if fig is None:
@@ -192,7 +209,7 @@ def ladder_with_timeline(
     """The ladder with the timeline under it, both on one time mapping."""
     from .ladder import LEGEND_INCH, TOP_INCH
 
-    _check_at(at)
+    check_at(at)
     axis = TimeAxis.for_trace(trace)
     width, lad_h = figure_size(axis)
     height = lad_h + TIMELINE_INCH

@@ -1,0 +1,293 @@
+"""Every setting of a run in one place: :class:`Settings`, its defaults and its validation.
+
+A run is shaped by its scenario's script and by these numbers: how long a segment may live
+(MSL), how slow the network is, which segments it loses, delays or duplicates, and the endpoint
+knobs the RFC leaves open. ``tcpbook.simulate``, the command line, the drive-it-yourself model,
+the explorer and Monte Carlo all build a :class:`Settings`, so each default is written once and
+each bad value gets the same one-line :class:`SettingError` wherever it comes from.
+
+Adding a setting is one line in :class:`Settings` (with its check); the endpoint's
+:class:`~tcpbook.endpoint.Config` is derived from it in one function, :func:`endpoint_config`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from copy import copy
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
+
+from .endpoint import INITIAL_RTO, SYN_RETRIES, Config
+from .errors import TcpbookError
+
+if TYPE_CHECKING:
+    from .scenarios import Scenario
+
+#: Linux's effective MSL: TIME_WAIT is fixed at 60 s = 2 x 30 s (TCP_TIMEWAIT_LEN in
+#: include/net/tcp.h); RFC 9293 section 3.4.1 suggests 2 minutes. The endpoint's own default.
+DEFAULT_MSL: float = Config.msl
+LATENCY = 0.05  # one-way delay in seconds: a 100 ms round trip, easy to read on a ladder
+ISN_A = 1000
+ISN_B = 5000
+
+
+class SettingError(TcpbookError):
+    """A bad setting: ``name`` is the setting, ``reason`` what is allowed, ``value`` what came.
+
+    The message is one line, ``"<name> <reason>, got <value>"``; the command line re-words it
+    with its option's spelling (``--msl``).
+    """
+
+    def __init__(self, name: str, reason: str, value: Any) -> None:
+        super().__init__(f"{name} {reason}, got {value!r}")
+        self.name = name
+        self.reason = reason
+        self.value = value
+
+
+# -- checks: each takes (name, value) and returns the value to keep, or raises SettingError --
+
+
+def seconds(name: str, value: Any, *, positive: bool = False) -> float:
+    """A finite number of seconds (above 0 with ``positive``, else 0 or more)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingError(name, "must be a number of seconds", value)
+    x = float(value)
+    if math.isnan(x) or math.isinf(x):
+        raise SettingError(name, "must be a finite number of seconds", value)
+    if positive and x <= 0:
+        raise SettingError(name, "must be greater than 0 seconds", value)
+    if x < 0:
+        raise SettingError(name, "must be 0 or more seconds", value)
+    return x
+
+
+def _positive_seconds(name: str, value: Any) -> float:
+    return seconds(name, value, positive=True)
+
+
+def _seconds_or_none(name: str, value: Any) -> float | None:
+    return None if value is None else seconds(name, value)
+
+
+def segment_number(name: str, value: Any) -> int:
+    """A segment's number in send order (1 is the first segment of the run)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingError(name, "takes segment numbers (integers from 1, in send order)", value)
+    return value
+
+
+def segment_numbers(name: str, value: Any) -> tuple[int, ...] | None:
+    """None (the scenario's own losses), one segment number, or any iterable of them."""
+    if value is None:
+        return None
+    if isinstance(value, bool | str | bytes):
+        raise SettingError(name, "takes segment numbers (integers from 1)", value)
+    if isinstance(value, int):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise SettingError(name, "takes segment numbers (integers from 1)", value)
+    return tuple(segment_number(name, n) for n in value)
+
+
+def _per_segment(name: str, value: Any) -> dict[int, float] | None:
+    """None (the scenario's own) or ``{segment number: seconds}``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise SettingError(name, "takes {segment number: seconds}", value)
+    return {segment_number(name, n): seconds(f"{name} of segment {n}", s) for n, s in value.items()}
+
+
+def _flag(name: str, value: Any) -> bool:
+    return bool(value)
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingError(name, "must be an integer", value)
+    if value < 0:
+        raise SettingError(name, "must be 0 or more", value)
+    return value
+
+
+def _isn(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        raise SettingError(name, "must be an integer from 0 to 4294967295", value)
+    return value
+
+
+# -- how each kind of value goes into a trace's "params" -----------------------------------
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _segment_table(value: Mapping[int, float] | None) -> dict[str, float]:
+    return {str(k): float(v) for k, v in sorted((value or {}).items())}
+
+
+def _as_list(value: Iterable[int] | None) -> list[int]:
+    return list(value or ())
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def setting(
+    default: Any, check: Callable[[str, Any], Any], record: Callable[[Any], Any] | None = _same
+) -> Any:
+    """A field of :class:`Settings`: its default, its check, how a trace records it.
+
+    ``record=None`` keeps a setting out of traces' ``params`` (and so out of stored runs).
+    """
+    return field(default=default, metadata={"check": check, "record": record})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a run besides the scenario's script (validated on creation).
+
+    ``drop`` lists segments to lose by send order (``None``: the scenario's own losses, ``()``:
+    none); ``delay`` adds seconds to chosen segments' flight and ``duplicate`` makes the network
+    deliver a second copy that many seconds later (``None``: the scenario's own).
+    """
+
+    msl: float = setting(DEFAULT_MSL, _positive_seconds, float)
+    latency: float = setting(LATENCY, seconds, float)
+    drop: tuple[int, ...] | None = setting(None, segment_numbers, _as_list)
+    delay: Mapping[int, float] | None = setting(None, _per_segment, _segment_table)
+    duplicate: Mapping[int, float] | None = setting(None, _per_segment, _segment_table)
+    fin_timeout: float | None = setting(None, _seconds_or_none, _float_or_none)
+    skip_time_wait: bool = setting(False, _flag)
+    rfc1337: bool = setting(False, _flag)
+    until: float | None = setting(None, _seconds_or_none, _float_or_none)
+    rto: float = setting(INITIAL_RTO, _positive_seconds, float)
+    syn_retries: int = setting(SYN_RETRIES, _count)
+    isn_a: int = setting(ISN_A, _isn)
+    isn_b: int = setting(ISN_B, _isn)
+
+    def __post_init__(self) -> None:
+        for name, default, check, _ in _FIELDS or _fields():
+            value = getattr(self, name)
+            if value is not default:  # a default is valid as it stands (and this runs per run)
+                object.__setattr__(self, name, check(name, value))
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The settings' names, in the order traces record them."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def build(cls, base: Settings | None = None, /, **changes: Any) -> Settings:
+        """``base`` (or the defaults) with ``changes``; an unknown name is a one-line error."""
+        if not changes.keys() <= _NAMES:
+            unknown = sorted(set(changes) - _NAMES)
+            raise TcpbookError(
+                f"unknown setting(s) {', '.join(unknown)}; the settings are: "
+                + ", ".join(cls.names())
+            )
+        if base is None and not changes:
+            return _defaults()
+        return replace(base, **changes) if base is not None else cls(**changes)
+
+    def changed(self) -> dict[str, Any]:
+        """The settings that differ from their defaults."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.default is MISSING or value != f.default:
+                out[f.name] = value
+        return out
+
+    def for_scenario(self, scenario: Scenario) -> Settings:
+        """These settings with the scenario's own delays and duplicates where none are given."""
+        if self.delay is not None and self.duplicate is not None:
+            return self
+        # Settings are frozen, so the answer is kept (one per scenario object) for the next run.
+        cache: dict[int, tuple[Scenario, Settings]] = self.__dict__.setdefault("_resolved", {})
+        hit = cache.get(id(scenario))
+        if hit is not None and hit[0] is scenario:
+            return hit[1]
+        own = scenario.defaults(self.msl) if scenario.defaults else {}
+        resolved = copy(self)  # the scenario's own values are valid: no need to check again
+        resolved.__dict__.pop("_recorded", None)
+        resolved.__dict__.pop("_resolved", None)
+        if self.delay is None:
+            object.__setattr__(resolved, "delay", dict(own.get("delay", {})))
+        if self.duplicate is None:
+            object.__setattr__(resolved, "duplicate", dict(own.get("duplicate", {})))
+        cache[id(scenario)] = (scenario, resolved)
+        return resolved
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a trace records them (its ``params``), in field order."""
+        recorded = self.__dict__.get("_recorded")
+        if recorded is None:  # settings are frozen: work it out once, hand out copies
+            recorded = {
+                name: record(getattr(self, name))
+                for name, _, _, record in _FIELDS or _fields()
+                if record is not None
+            }
+            object.__setattr__(self, "_recorded", recorded)
+        out = recorded.copy()
+        for key, value in recorded.items():
+            if type(value) is dict or type(value) is list:
+                out[key] = value.copy()  # a trace may change its own params, never these
+        return out
+
+
+_NAMES = frozenset(Settings.names())
+_DEFAULTS: list[Settings] = []
+
+
+def _defaults() -> Settings:
+    """The default settings, made once (they are frozen)."""
+    if not _DEFAULTS:
+        _DEFAULTS.append(Settings())
+    return _DEFAULTS[0]
+
+
+#: (name, default, check, record) for every field of Settings, in order: read once.
+_Field = tuple[str, Any, Callable[[str, Any], Any], Callable[[Any], Any] | None]
+_FIELDS: list[_Field] = []
+
+
+def _fields() -> list[_Field]:
+    _FIELDS[:] = [
+        (f.name, f.default, f.metadata["check"], f.metadata["record"]) for f in fields(Settings)
+    ]
+    return _FIELDS
+
+
+def endpoint_config(settings: Settings, **overrides: Any) -> Config:
+    """The endpoint knobs a run's settings imply (RFC 9293 and Linux defaults for the rest).
+
+    ``overrides`` are a scenario's per-host knobs or a client's own (``auto_read``).
+    """
+    return Config(
+        rto=settings.rto,
+        syn_retries=settings.syn_retries,
+        msl=settings.msl,
+        fin_timeout=settings.fin_timeout,
+        rfc1337=settings.rfc1337,
+        skip_time_wait=settings.skip_time_wait,
+        **overrides,
+    )
+
+
+__all__ = [
+    "DEFAULT_MSL",
+    "ISN_A",
+    "ISN_B",
+    "LATENCY",
+    "SettingError",
+    "Settings",
+    "endpoint_config",
+    "seconds",
+    "segment_number",
+    "segment_numbers",
+]
