@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import IllegalCall, TcpbookError
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .scenarios import SCENARIOS, get
 from .settings import DEFAULT_MSL, Settings
 from .sim import simulate_scenario
@@ -26,12 +27,15 @@ def simulate(scenario: str = "close", settings: Settings | None = None, **change
     The keywords are the fields of :class:`~tcpbook.settings.Settings` (on top of ``settings``
     when given): ``msl`` (seconds), ``drop``, ``delay``, ``duplicate``, ``fin_timeout``,
     ``skip_time_wait``, ``rfc1337``, ``until``, ``latency``, ``rto``, ``syn_retries``, ``isn_a``,
-    ``isn_b``. ``drop`` lists segments to lose by send order (1 is the first segment of the run,
-    retransmissions count); ``None`` keeps the scenario's own loss (``late-fin`` has one) and
-    ``()`` loses nothing. ``delay`` adds seconds to chosen segments' flight, ``duplicate``
-    makes the network deliver a second copy of a segment that many seconds after the first.
-    ``msl=None`` means the default. Bad values raise :class:`TcpbookError` (a ``ValueError``)
-    with a one-line message.
+    ``isn_b``, ``profile``. ``profile`` picks the kernel the endpoints imitate (``linux``,
+    ``freebsd`` or ``rfc9293``, see :mod:`tcpbook.profiles`; ``None``, the plain model: a fixed
+    RTO, immediate ACKs); ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337``
+    given explicitly override its values. ``drop`` lists segments to lose by send order (1 is
+    the first segment of the run, retransmissions count); ``None`` keeps the scenario's own
+    loss (``late-fin`` has one) and ``()`` loses nothing. ``delay`` adds seconds to chosen
+    segments' flight, ``duplicate`` makes the network deliver a second copy of a segment that
+    many seconds after the first. ``msl=None`` means the default. Bad values raise
+    :class:`TcpbookError` (a ``ValueError``) with a one-line message.
     """
     script = get(scenario)
     if changes.get("msl", 0) is None:
@@ -41,6 +45,8 @@ def simulate(scenario: str = "close", settings: Settings | None = None, **change
 
 __all__ = [
     "DEFAULT_MSL",
+    "DEFAULT_PROFILE",
+    "PROFILES",
     "SCENARIOS",
     "TRANSITIONS",
     "IllegalCall",

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from . import simulate
 from .endpoint import INITIAL_RTO, SYN_RETRIES
 from .errors import TcpbookError
+from .profiles import PROFILES
 from .scenarios import SCENARIOS
 from .settings import LATENCY, SettingError, Settings
 from .states import table
@@ -80,12 +81,18 @@ _KINDS: dict[str, tuple[Any, str | None, dict[str, Any]]] = {
     "segments": (_segment, "N", {"nargs": "+", "action": "extend"}),
     "segment seconds": (_segment_seconds, "N=SECONDS", {"nargs": "+", "action": "extend"}),
     "count": (_count, "N", {}),
+    "profile": (str, None, {"choices": list(PROFILES)}),
 }
 
 #: The run options: flag, kind ("switch" for on/off), help. Each sets the Settings field of
 #: the flag's name; the defaults are the settings' own (see tcpbook.settings).
 RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--msl", "seconds", "maximum segment lifetime, s"),
+    (
+        "--profile",
+        "profile",
+        "the kernel whose defaults the endpoints follow (default: the plain model)",
+    ),
+    ("--msl", "seconds", "maximum segment lifetime, s (default: the profile's)"),
     ("--drop", "segments", "lose the N-th segment sent in the run (from 1; retransmissions count)"),
     ("--delay", "segment seconds", "add SECONDS to segment N's flight"),
     ("--duplicate", "segment seconds", "the network delivers a copy of segment N SECONDS later"),
@@ -95,18 +102,18 @@ RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
         "end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
     ),
     ("--skip-time-wait", "switch", "leave TIME_WAIT at once (to see why it exists)"),
-    ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337)"),
+    ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337; the freebsd profile does)"),
     ("--until", "seconds", "stop the run at this time"),
     ("--latency", "seconds", f"one-way network delay (default {LATENCY:g})"),
     (
         "--rto",
         "seconds",
-        f"initial retransmission timeout (default {INITIAL_RTO:g}, RFC 6298; Linux 0.2)",
+        f"initial retransmission timeout (default {INITIAL_RTO:g}, RFC 6298, in every profile)",
     ),
     (
         "--syn-retries",
         "count",
-        f"SYN retransmissions before ETIMEDOUT (default {SYN_RETRIES}, Linux tcp_syn_retries)",
+        f"SYN retransmissions before ETIMEDOUT (default: the profile's, else {SYN_RETRIES})",
     ),
 )
 

@@ -3,8 +3,8 @@
 There is no clock and no socket here. Each call appends what the endpoint wants done to
 ``self.out`` (segments to send, timers to start or cancel, state changes, errors the application
 sees); the simulator (or a notebook, or the packetdrill runner) drains it. Every state change
-goes through :meth:`Endpoint._goto`, which refuses any move that is not a row of
-:data:`tcpbook.states.TRANSITIONS`.
+goes through :meth:`Endpoint._move`, which takes the next state from the transition table
+(:func:`tcpbook.states.next_state`): a move that is not a row raises ``ProtocolError``.
 
 Event processing follows RFC 9293 section 3.10; where the RFC leaves a choice the Linux kernel's
 behaviour is used and the docstring says so.
@@ -12,11 +12,13 @@ behaviour is used and the docstring says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Literal, NamedTuple
 
 from .errors import IllegalCall
-from .states import ROWS, SYNCHRONIZED, State
+from .profiles import Profile
+from .states import SYNCHRONIZED, State, next_state
 
 S = State
 
@@ -33,7 +35,9 @@ SEQ_MOD = 1 << 32
 # Flag order used everywhere (and on the wire in tcpdump's notation S, F, R, P, .).
 FLAG_ORDER = ("SYN", "FIN", "RST", "PSH", "ACK")
 
-TimerName = Literal["retransmit", "time_wait", "fin_wait_2"]
+#: Every timer an endpoint can ask for. A host runs them all the same way (start, restart,
+#: cancel, fire); only the endpoint knows what each one means.
+TimerName = Literal["retransmit", "tlp", "delayed_ack", "time_wait", "fin_wait_2"]
 
 
 class Segment(NamedTuple):
@@ -96,7 +100,14 @@ class Received(NamedTuple):
     length: int
 
 
-Output = Send | StartTimer | CancelTimer | Change | AppError | Received
+class Handoff(NamedTuple):
+    """The connection is gone and ``segment`` belongs to whoever owns the port now (a listener):
+    a new SYN that ended TIME_WAIT. The host delivers it again."""
+
+    segment: Segment
+
+
+Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handoff
 
 
 def seq_lt(a: int, b: int) -> bool:
@@ -133,27 +144,113 @@ def _bare_ack(seg: Segment) -> bool:
 
 @dataclass
 class Config:
-    """Per-endpoint knobs; the defaults are Linux's where the RFC leaves a choice."""
+    """Per-endpoint knobs. :func:`config_for` fills them from a kernel profile
+    (:mod:`tcpbook.profiles`, where each value's source is cited).
+
+    ``Config()`` alone is the plain model: a fixed RTO doubling from ``rto``, every ACK at once,
+    no tail-loss probe, counted retries. The fields after ``close_on_eof`` are the profile's
+    behaviours; their defaults switch each one off.
+    """
 
     rto: float = INITIAL_RTO
     max_rto: float = MAX_RTO
-    syn_retries: int = SYN_RETRIES
+    syn_retries: int | None = SYN_RETRIES
     synack_retries: int = SYNACK_RETRIES
-    retries2: int = RETRIES2
-    orphan_retries: int = ORPHAN_RETRIES
+    retries2: int | None = RETRIES2
+    orphan_retries: int | None = ORPHAN_RETRIES
     msl: float = 30.0  # Linux: TIME_WAIT is fixed at 60 s = 2 x 30 s; RFC 9293 says 2 minutes
     fin_timeout: float | None = None
     rfc1337: bool = False
     skip_time_wait: bool = False
     auto_read: bool = True
     close_on_eof: bool = False
+    # -- kernel behaviours (see tcpbook.profiles.Profile for what each one means) --
+    rto_min: float | None = None  # None: no RTT estimation, the RTO restarts from ``rto``
+    rttvar_floor: float = 0.0
+    rto_slop: float = 0.0
+    syn_linear: int = 0
+    synack_linear: int = 0
+    syn_timeout: float | None = None
+    linux_give_up: bool = False
+    r2: float | None = None
+    rst_on_give_up: bool = False
+    delayed_ack: float | None = None
+    quick_acks: int = 0
+    delay_fin_ack: bool = False
+    tail_loss_probe: bool = False
+    time_wait_accepts_syn: bool = False
+    time_wait_restart_on_any: bool = True
+    drop_synfin: bool = False
+    profile: str | None = None
+
+
+def config_for(profile: Profile, **overrides: Any) -> Config:
+    """The endpoint configuration a kernel profile gives; ``overrides`` (explicit options,
+    e.g. ``msl=5``) win over the profile's values. ``None`` overrides are ignored."""
+    values: dict[str, Any] = {
+        "rto": profile.initial_rto,
+        "max_rto": profile.rto_max,
+        "syn_retries": profile.syn_retries,
+        "synack_retries": profile.synack_retries,
+        "retries2": profile.retries2,
+        "orphan_retries": profile.orphan_retries,
+        "msl": profile.msl,
+        "fin_timeout": profile.fin_timeout,
+        "rfc1337": profile.rfc1337,
+        "rto_min": profile.rto_min,
+        "rttvar_floor": profile.rttvar_floor,
+        "rto_slop": profile.rto_slop,
+        "syn_linear": profile.syn_linear,
+        "synack_linear": profile.synack_linear,
+        "syn_timeout": profile.syn_timeout,
+        "linux_give_up": profile.linux_give_up,
+        "r2": profile.r2,
+        "rst_on_give_up": profile.rst_on_give_up,
+        "delayed_ack": profile.delayed_ack,
+        "quick_acks": profile.quick_acks,
+        "delay_fin_ack": profile.delay_fin_ack,
+        "tail_loss_probe": profile.tail_loss_probe,
+        "time_wait_accepts_syn": profile.time_wait_accepts_syn,
+        "time_wait_restart_on_any": profile.time_wait_restart_on_any,
+        "drop_synfin": profile.drop_synfin,
+        "profile": profile.name,
+    }
+    known = {f.name for f in fields(Config)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise TypeError(f"config_for: unknown option {key!r}")
+        if value is not None:
+            values[key] = value
+    if "syn_retries" in overrides and overrides["syn_retries"] is not None:
+        values["syn_timeout"] = None  # an explicit count replaces a time limit
+    return Config(**values)
+
+
+def model_timeout(boundary: int, rto_base: float, rto_max: float) -> float:
+    """How long ``boundary`` retransmissions take from ``rto_base``, doubling up to ``rto_max``:
+    Linux's ``tcp_model_timeout`` (net/ipv4/tcp_timer.c), the give-up test of
+    ``retransmits_timed_out``."""
+    thresh = 0
+    while rto_base * (2 << thresh) <= rto_max:  # ilog2(rto_max / rto_base)
+        thresh += 1
+    if boundary <= thresh:
+        return ((2 << boundary) - 1) * rto_base
+    return ((2 << thresh) - 1) * rto_base + (boundary - thresh) * rto_max
 
 
 class Endpoint:
     """A transmission control block (RFC 9293 section 3.3.1) and the rules that move it."""
 
-    def __init__(self, iss: int = 1000, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        iss: int = 1000,
+        config: Config | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.config = config or Config()
+        # The host's clock, read only to time round trips (RFC 6298); without one every round
+        # trip measures 0 s, which suits a model where the reader delivers segments by hand.
+        self.clock = clock
         self.state = S.CLOSED
         self.iss = iss % SEQ_MOD
         self.irs = 0
@@ -172,6 +269,13 @@ class Endpoint:
         self.rto = self.config.rto
         self.timers: set[str] = set()
         self.out: list[Output] = []
+        self.srtt: float | None = None  # RFC 6298 SRTT and RTTVAR, once a round trip is timed
+        self.rttvar = 0.0
+        self.timing: tuple[int, float] | None = None  # (end of the timed segment, time sent)
+        self.waited = 0.0  # seconds the oldest unacknowledged segment has waited for its ACK
+        self.armed = 0.0  # length of the retransmission (or probe) timer now running
+        self.probed = False  # a tail-loss probe was sent in this loss episode
+        self.quick = self.config.quick_acks  # data segments still ACKed at once
 
     # -- outputs -----------------------------------------------------------------------------
 
@@ -180,22 +284,23 @@ class Endpoint:
         out, self.out = self.out, []
         return out
 
-    def _goto(self, dst: State, cause: str) -> None:
+    def _move(self, event: str) -> None:
+        """Make the table's move for ``event`` from the current state (RFC 9293 Figure 5)."""
         src = self.state
-        if (src, cause, dst) not in ROWS:
-            raise AssertionError(f"no table row {src} --{cause}--> {dst}")
+        dst = next_state(src, event)
         self.state = dst
-        self.out.append(Change(src, dst, cause))
+        self.out.append(Change(src, dst, event))
         if dst is S.CLOSED:
             for name in sorted(self.timers):
                 self._cancel(name)  # type: ignore[arg-type]
             self.unacked.clear()
         elif dst is S.TIME_WAIT:
             self._cancel("retransmit")
+            self._cancel("tlp")
             self._cancel("fin_wait_2")
             self.unacked.clear()
             if self.config.skip_time_wait:
-                self._goto(S.CLOSED, "skip TIME_WAIT")
+                self._move("skip TIME_WAIT")
             else:
                 self._start("time_wait", 2 * self.config.msl)
         elif dst is S.FIN_WAIT_2 and self.orphaned and self.config.fin_timeout is not None:
@@ -215,7 +320,65 @@ class Endpoint:
         ack = self.rcv_nxt if "ACK" in flags else None
         seg = Segment(flags, seq % SEQ_MOD, ack, length)
         self.out.append(Send(seg))
+        if ack is not None and "delayed_ack" in self.timers:
+            self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg
+
+    def _now(self) -> float:
+        return self.clock() if self.clock is not None else 0.0
+
+    def _ack_received_data(self) -> None:
+        """ACK data that arrived in order: at once, or after the delayed-ACK timeout.
+
+        RFC 1122 4.2.3.2 allows a delay below 0.5 s with an ACK for at least every second
+        segment. Linux ACKs at once in quick-ACK mode (the first ``quick_acks`` segments,
+        ``tcp_incr_quickack``); FreeBSD delays any lone segment (``DELAY_ACK``).
+        """
+        if self.config.delayed_ack is None:
+            self._send_ack()
+        elif self.quick > 0:
+            self.quick -= 1
+            self._send_ack()
+        elif "delayed_ack" in self.timers:
+            self._send_ack()  # a second segment is waiting: ACK now
+        else:
+            self._start("delayed_ack", self.config.delayed_ack)
+
+    def _computed_rto(self) -> float:
+        """RFC 6298 section 2: SRTT + max(G, K * RTTVAR), with each kernel's floor and slop."""
+        cfg = self.config
+        if cfg.rto_min is None or self.srtt is None:
+            return cfg.rto
+        rto = self.srtt + max(4 * self.rttvar, cfg.rttvar_floor) + cfg.rto_slop
+        return min(max(rto, cfg.rto_min), cfg.max_rto)
+
+    def _sample_rtt(self, rtt: float) -> None:
+        """RFC 6298 sections 2.2 and 2.3 (alpha 1/8, beta 1/4)."""
+        if self.srtt is None:
+            self.srtt, self.rttvar = rtt, rtt / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
+            self.srtt = 0.875 * self.srtt + 0.125 * rtt
+
+    def _arm(self) -> None:
+        """Start the timer that guards the unacknowledged segments: a tail-loss probe first when
+        the profile has one (Linux ``tcp_schedule_loss_probe``: PTO = 2 x SRTT, plus
+        ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO."""
+        cfg = self.config
+        if cfg.tail_loss_probe and not self.probed and self.state in SYNCHRONIZED:
+            if self.srtt is None:
+                pto = self.rto
+            else:
+                extra = (cfg.rto_min or 0.0) if len(self.unacked) == 1 else 0.002
+                pto = min(2 * self.srtt + extra, self.rto)
+            self.armed = pto
+            self._start("tlp", pto)
+            return
+        delay = self.rto
+        if cfg.syn_timeout is not None and self.state is S.SYN_SENT:
+            delay = max(min(delay, cfg.syn_timeout - self.waited), 0.0)
+        self.armed = delay
+        self._start("retransmit", delay)
 
     def _send_ack(self) -> None:
         self._emit(("ACK",), self.snd_nxt)
@@ -229,8 +392,10 @@ class Endpoint:
         seg = self._emit(flags, self.snd_nxt, length)
         self.snd_nxt = (self.snd_nxt + seg.seg_len) % SEQ_MOD
         self.unacked.append(seg)
-        if "retransmit" not in self.timers:
-            self._start("retransmit", self.rto)
+        if self.timing is None and self.config.rto_min is not None:
+            self.timing = (self.snd_nxt, self._now())  # time this one (Karn: never a resend)
+        if "retransmit" not in self.timers and "tlp" not in self.timers:
+            self._arm()
 
     def _error(self, error: str) -> None:
         if not self.orphaned:
@@ -243,14 +408,14 @@ class Endpoint:
         if self.state is not S.CLOSED:
             raise IllegalCall(f"listen: connection already exists (state {self.state})")
         self.passive = True
-        self._goto(S.LISTEN, "passive OPEN")
+        self._move("passive OPEN")
 
     def connect(self) -> None:
         """Active OPEN: send SYN."""
         if self.state is not S.CLOSED:
             raise IllegalCall(f"connect: connection already exists (state {self.state})")
         self.passive = False
-        self._goto(S.SYN_SENT, "active OPEN")
+        self._move("active OPEN")
         self._transmit(("SYN",))
 
     def send(self, length: int) -> None:
@@ -260,7 +425,7 @@ class Endpoint:
         st = self.state
         if st is S.LISTEN:
             self.passive = False
-            self._goto(S.SYN_SENT, "SEND")
+            self._move("SEND")
             self._transmit(("SYN",))
             self.pending += length
         elif st in (S.SYN_SENT, S.SYN_RECEIVED):
@@ -286,12 +451,12 @@ class Endpoint:
         if st is S.CLOSED:
             raise IllegalCall("close: connection does not exist (state CLOSED)")
         if st in (S.LISTEN, S.SYN_SENT):
-            self._goto(S.CLOSED, "CLOSE")
+            self._move("CLOSE")
             return
         if self.unread and st is not S.TIME_WAIT:
             self.orphaned = True
             self._send_reset()
-            self._goto(S.CLOSED, "CLOSE with unread data")
+            self._move("CLOSE with unread data")
             return
         already = self.write_closed
         self.orphaned = True
@@ -314,20 +479,13 @@ class Endpoint:
     def _shutdown_write(self) -> None:
         st = self.state
         self.write_closed = True
-        if st is S.SYN_RECEIVED and self.pending == 0:
-            # RFC 9293 3.10.4: with nothing queued, send FIN at once and enter FIN_WAIT_1.
-            self.fin_seq = self.snd_nxt
-            self._goto(S.FIN_WAIT_1, "CLOSE")
-            self._transmit(("FIN", "ACK"))
-        elif st is S.SYN_RECEIVED:
+        if st is S.SYN_RECEIVED and self.pending:
             self.fin_pending = True  # queued behind the data until ESTABLISHED
-        elif st is S.ESTABLISHED:
+        elif st in (S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSE_WAIT):
+            # RFC 9293 3.10.4 (from SYN_RECEIVED: with nothing queued, send FIN at once): the
+            # table says where CLOSE leads (FIN_WAIT_1, or LAST_ACK from CLOSE_WAIT).
             self.fin_seq = self.snd_nxt
-            self._goto(S.FIN_WAIT_1, "CLOSE")
-            self._transmit(("FIN", "ACK"))
-        elif st is S.CLOSE_WAIT:
-            self.fin_seq = self.snd_nxt
-            self._goto(S.LAST_ACK, "CLOSE")
+            self._move("CLOSE")
             self._transmit(("FIN", "ACK"))
         else:
             self.write_closed = False
@@ -341,13 +499,13 @@ class Endpoint:
         self.orphaned = True
         if st in (S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
             self._send_reset()
-        self._goto(S.CLOSED, "ABORT")
+        self._move("ABORT")
 
     def vanish(self) -> None:
         """The host crashes or is unplugged: the connection is gone and nothing is sent."""
         if self.state is not S.CLOSED:
             self.orphaned = True
-            self._goto(S.CLOSED, "host vanishes")
+            self._move("host vanishes")
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -357,11 +515,48 @@ class Endpoint:
             return
         self.timers.discard(name)
         if name == "time_wait":
-            self._goto(S.CLOSED, "timeout 2MSL")
+            self._move("timeout 2MSL")
         elif name == "fin_wait_2":
-            self._goto(S.CLOSED, "timeout FIN_WAIT_2")
+            self._move("timeout FIN_WAIT_2")
+        elif name == "delayed_ack":
+            self._send_ack()
+        elif name == "tlp":
+            self._probe()
         else:
             self._retransmit()
+
+    def _probe(self) -> None:
+        """The tail-loss probe fires: resend the last segment (RFC 8985 section 7.3, Linux
+        ``tcp_send_loss_probe``), without backing off, then wait one RTO."""
+        self.waited += self.armed
+        self.probed = True
+        if not self.unacked:
+            return
+        tail = self.unacked[-1]
+        ack = self.rcv_nxt if "ACK" in tail.flags else None
+        self.timing = None
+        self.out.append(Send(Segment(tail.flags, tail.seq, ack, tail.len, retransmission=True)))
+        self.armed = self.rto
+        self._start("retransmit", self.rto)
+
+    def _gives_up(self) -> bool:
+        """Has the oldest segment been retransmitted enough (RFC 9293 3.8.3 R2)?"""
+        st = self.state
+        cfg = self.config
+        if st is S.SYN_SENT:
+            if cfg.syn_timeout is not None and self.waited >= cfg.syn_timeout - 1e-9:
+                return True
+            return cfg.syn_retries is not None and self.retries >= cfg.syn_retries
+        if st is S.SYN_RECEIVED:
+            return self.retries >= cfg.synack_retries
+        limit = cfg.orphan_retries if self.orphaned else cfg.retries2
+        if cfg.linux_give_up and limit is not None:
+            # retransmits_timed_out: by time, from the first transmission (tcp_write_timeout)
+            bound = model_timeout(limit, cfg.rto_min or cfg.rto, cfg.max_rto)
+            return self.retries > 0 and self.waited >= bound - 1e-9
+        if cfg.r2 is not None and limit is None:
+            return self.waited >= cfg.r2 - 1e-9
+        return limit is not None and self.retries >= limit
 
     def _retransmit(self) -> None:
         """RFC 6298 section 5.4-5.6: resend the oldest segment, double the RTO, give up at last."""
@@ -369,25 +564,27 @@ class Endpoint:
             return
         st = self.state
         cfg = self.config
-        if st is S.SYN_SENT:
-            limit = cfg.syn_retries
-        elif st is S.SYN_RECEIVED:
-            limit = cfg.synack_retries
-        elif self.orphaned:
-            limit = cfg.orphan_retries
-        else:
-            limit = cfg.retries2
-        if self.retries >= limit:
+        self.waited += self.armed
+        if self._gives_up():
             if st is S.SYN_RECEIVED and self.passive:
                 # Linux drops the half-open request; the listener goes on listening.
                 self._back_to_listen("timeout retransmit")
                 return
-            # Linux gives up silently: no RST on the wire, ETIMEDOUT for the application.
+            # Linux gives up silently (ETIMEDOUT for the application); FreeBSD's tcp_drop sends
+            # RST on a synchronized connection.
+            if cfg.rst_on_give_up and st in SYNCHRONIZED:
+                self._send_reset()
             self._error("ETIMEDOUT")
-            self._goto(S.CLOSED, "timeout retransmit")
+            if st is S.SYN_RECEIVED:
+                self._move("timeout retransmit after active OPEN")
+            else:
+                self._move("timeout retransmit")
             return
         self.retries += 1
-        self.rto = min(self.rto * 2, cfg.max_rto)
+        linear = {S.SYN_SENT: cfg.syn_linear, S.SYN_RECEIVED: cfg.synack_linear}.get(st, 0)
+        if self.retries > linear:  # Linux tcp_syn_linear_timeouts, FreeBSD tcp_syn_backoff
+            self.rto = min(self.rto * 2, cfg.max_rto)
+        self.timing = None  # Karn's algorithm: a resent segment is never timed
         head = self.unacked[0]
         flags = head.flags
         if head.syn and self.state is S.SYN_RECEIVED:
@@ -395,13 +592,16 @@ class Endpoint:
         ack = self.rcv_nxt if "ACK" in flags else None
         seg = Segment(flags, head.seq, ack, head.len, retransmission=True)
         self.out.append(Send(seg))
-        self._start("retransmit", self.rto)
+        self.probed = True  # after a timeout, no probe until new data is acknowledged
+        self._arm()
 
     # -- segment arrives (RFC 9293 section 3.10.7) ------------------------------------------
 
     def receive(self, seg: Segment) -> None:
         """Process one incoming segment. The CLOSED case (no TCB) belongs to the host."""
         st = self.state
+        if self.config.drop_synfin and seg.syn and seg.fin:
+            return  # FreeBSD net.inet.tcp.drop_synfin
         if st is S.CLOSED:
             reply = reset_for(seg)
             if reply is not None:
@@ -424,7 +624,7 @@ class Endpoint:
             self.irs = seg.seq
             self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
             self.passive = True
-            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._move("rcv SYN")
             self._transmit(("SYN", "ACK"))
 
     def _in_syn_sent(self, seg: Segment) -> None:
@@ -440,7 +640,7 @@ class Endpoint:
         if seg.rst:
             if ack_ok:
                 self._error("ECONNREFUSED")
-                self._goto(S.CLOSED, "rcv RST")
+                self._move("rcv RST")
             return
         if not seg.syn:
             return
@@ -448,12 +648,12 @@ class Endpoint:
         self.rcv_nxt = (seg.seq + 1) % SEQ_MOD
         if ack_ok:
             self._ack_advance(seg.ack or 0)
-            self._goto(S.ESTABLISHED, "rcv SYN,ACK")
+            self._move("rcv SYN,ACK")
             self._send_ack()
             self._established()
         else:
             # Simultaneous open: answer SYN,ACK carrying our ISS again (3.10.7.3, Figure 8).
-            self._goto(S.SYN_RECEIVED, "rcv SYN")
+            self._move("rcv SYN")
             self._emit(("SYN", "ACK"), self.iss)
 
     def _acceptable(self, seg: Segment) -> bool:
@@ -468,81 +668,119 @@ class Endpoint:
         )
 
     def _in_other(self, seg: Segment) -> None:
-        """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state."""
+        """RFC 9293 3.10.7.4: SYN_RECEIVED and every synchronized state, step by step.
+
+        Each step returns True when it has finished with the segment. The third step (security)
+        and the sixth (URG) have nothing to model.
+        """
+        if self.state is S.SYN_RECEIVED and self._syn_received_resyn(seg):
+            return
+        if self._first_sequence(seg) or self._second_rst(seg) or self._fourth_syn(seg):
+            return
+        if self._fifth_ack(seg):
+            return
+        need_ack = self._seventh_text(seg)
+        if need_ack is None:
+            return
+        self._eighth_fin(seg, need_ack)
+
+    def _syn_received_resyn(self, seg: Segment) -> bool:
+        """The peer's SYN again while in SYN_RECEIVED (before the sequence check: it is old)."""
+        if not seg.syn or seg.seq != self.irs or seg.rst:
+            return False
+        if seg.has_ack and self._ack_in_range(seg.ack):
+            # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
+            self._ack_advance(seg.ack or 0)
+            self._move("rcv ACK of SYN")
+            self._established()
+        elif not seg.has_ack and self.passive:
+            # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
+            self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
+        return True
+
+    def _first_sequence(self, seg: Segment) -> bool:
+        """First: is the segment acceptable? An unacceptable one gets an ACK (not a RST)."""
         st = self.state
-        flags = seg.flags  # read each control bit once: this runs for nearly every segment
-        syn, fin, rst, has_ack = "SYN" in flags, "FIN" in flags, "RST" in flags, "ACK" in flags
         if (
             st is S.TIME_WAIT
-            and fin
-            and not rst
+            and self.config.time_wait_accepts_syn
+            and seg.flags == ("SYN",)
+            and seq_lt(self.rcv_nxt, seg.seq)
+        ):
+            # A new incarnation whose numbers cannot be confused with the old one's: TIME_WAIT
+            # ends and the SYN goes to the listener (RFC 6191; tcp_timewait_state_process).
+            self._move("rcv SYN above RCV.NXT")
+            self.out.append(Handoff(seg))
+            return True
+        if (
+            st is S.TIME_WAIT
+            and seg.fin
+            and not seg.rst
             and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
         ):
-            # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL (3.10.7.4).
+            # The peer's FIN again: our last ACK was lost. ACK it and restart 2MSL: the table's
+            # one self-loop, TIME_WAIT --rcv FIN--> TIME_WAIT (3.10.7.4 eighth step).
             self._send_ack()
-            self._start("time_wait", 2 * self.config.msl)
-            return
-        if st is S.SYN_RECEIVED and syn and seg.seq == self.irs and not rst:
-            if has_ack and self._ack_in_range(seg.ack):
-                # Simultaneous open: the peer's SYN,ACK completes it (RFC 9293 Figure 8).
-                self._ack_advance(seg.ack or 0)
-                self._goto(S.ESTABLISHED, "rcv ACK of SYN")
-                self._established()
-            elif not has_ack and self.passive:
-                # A retransmitted SYN: our SYN,ACK was lost; Linux answers with it again.
-                self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
-            return
-        # first: sequence number
-        if not self._acceptable(seg):
-            if not rst and not _bare_ack(seg):
-                self._send_ack()
-                if st is S.TIME_WAIT:
-                    # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
-                    # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
-                    self._start("time_wait", 2 * self.config.msl)
-            return
-        # second: RST (with RFC 5961 section 3 as adopted by RFC 9293: exact match resets)
-        if rst:
-            if seg.seq != self.rcv_nxt:
-                self._send_ack()  # challenge ACK
-                return
+            self._move("rcv FIN")
+            return True
+        if self._acceptable(seg):
+            return False
+        if not seg.rst and not _bare_ack(seg):
+            self._send_ack()
+            if st is S.TIME_WAIT and self.config.time_wait_restart_on_any:
+                # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
+                # answers a segment, so TIME_WAIT always ends 2MSL after its last ACK.
+                self._start("time_wait", 2 * self.config.msl)
+        return True
+
+    def _second_rst(self, seg: Segment) -> bool:
+        """Second: RST. RFC 5961 section 3 (adopted by RFC 9293): only an exact match resets;
+        any other in-window RST gets a challenge ACK."""
+        if not seg.rst:
+            return False
+        if seg.seq != self.rcv_nxt:
+            self._send_ack()
+        else:
             self._on_reset()
-            return
-        # fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)
-        if syn:
-            self._send_ack()
-            return
-        # fifth: ACK
-        if not has_ack:
-            return
+        return True
+
+    def _fourth_syn(self, seg: Segment) -> bool:
+        """Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)."""
+        if not seg.syn:
+            return False
+        self._send_ack()
+        return True
+
+    def _fifth_ack(self, seg: Segment) -> bool:
+        """Fifth: the ACK field. Completes the handshake, moves SND.UNA, ends CLOSING/LAST_ACK."""
+        if not seg.has_ack:
+            return True
+        st = self.state
         ack = seg.ack or 0
         fin_acked_now = False
         if st is S.SYN_RECEIVED:
             if not self._ack_in_range(ack):
                 self.out.append(Send(Segment(("RST",), ack, None)))
-                return
+                return True
             self._ack_advance(ack)
-            self._goto(S.ESTABLISHED, "rcv ACK of SYN")
+            self._move("rcv ACK of SYN")
             self._established()
             st = self.state
         elif seq_lt(self.snd_nxt, ack):
             if not _bare_ack(seg):
                 self._send_ack()
-            return
+            return True
         elif seq_lt(self.snd_una, ack):
             fin_acked_now = self._ack_advance(ack)
-        if st is S.CLOSING and fin_acked_now:
-            self._goto(S.TIME_WAIT, "rcv ACK of FIN")
-            return
-        elif st is S.LAST_ACK and fin_acked_now:
-            self._goto(S.CLOSED, "rcv ACK of FIN")
-            return
-        elif st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT):
-            return
-        # seventh: segment text
+        if st in (S.CLOSING, S.LAST_ACK) and fin_acked_now:
+            self._move("rcv ACK of FIN")
+            return True
+        return st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT)
+
+    def _seventh_text(self, seg: Segment) -> bool | None:
+        """Seventh: segment text. Returns whether an ACK is owed, or None when done."""
         st = self.state
         need_ack = False
-        fin_in_order = fin
         if seg.len:
             if seg.seq != self.rcv_nxt:
                 # Out of order or partly old: keep only what starts at RCV.NXT. tcpbook keeps no
@@ -550,7 +788,7 @@ class Endpoint:
                 overlap = (self.rcv_nxt - seg.seq) % SEQ_MOD
                 if overlap >= seg.len or seq_lt(self.rcv_nxt, seg.seq):
                     self._send_ack()
-                    return
+                    return None
                 new = seg.len - overlap
             else:
                 new = seg.len
@@ -561,40 +799,51 @@ class Endpoint:
                 if reply is not None:
                     self.out.append(Send(reply))
                 self._error("ECONNRESET")
-                self._goto(S.CLOSED, "rcv data after CLOSE")
-                return
+                self._move("rcv data after CLOSE")
+                return None
             if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
                 self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
                 self.out.append(Received(new))
                 if not self.config.auto_read:
                     self.unread += new
                 need_ack = True
-        if fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+        return need_ack
+
+    def _eighth_fin(self, seg: Segment, need_ack: bool) -> None:
+        """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
+        st = self.state
+        fin_in_order = seg.fin
+        gap = False
+        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
-            need_ack = True
-        # eighth: FIN
+            need_ack = gap = True
         if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
-                self._goto(S.CLOSE_WAIT, "rcv FIN")
+                self._move("rcv FIN")
                 self.out.append(Received(0))
                 if self.config.close_on_eof and not self.unread:
                     # The application closes as soon as it reads EOF: the FIN carries the ACK.
                     self.close()
                     return
+                if self.config.delay_fin_ack and self.config.delayed_ack is not None:
+                    # Linux tcp_fin: pingpong mode, so the ACK waits for the application's
+                    # reply (often its own FIN) or the delayed-ACK timeout.
+                    if "delayed_ack" not in self.timers:
+                        self._start("delayed_ack", self.config.delayed_ack)
+                    return
             elif st is S.FIN_WAIT_1:
-                if self._fin_acked():
-                    self._goto(S.TIME_WAIT, "rcv FIN,ACK of FIN")
-                else:
-                    self._goto(S.CLOSING, "rcv FIN")
+                self._move("rcv FIN,ACK of FIN" if self._fin_acked() else "rcv FIN")
             else:
-                self._goto(S.TIME_WAIT, "rcv FIN")
+                self._move("rcv FIN")
             self._send_ack()
             return
         if st is S.FIN_WAIT_1 and self._fin_acked():
-            self._goto(S.FIN_WAIT_2, "rcv ACK of FIN")
-        if need_ack:
+            self._move("rcv ACK of FIN")
+        if need_ack and gap:
             self._send_ack()
+        elif need_ack:
+            self._ack_received_data()
 
     def _fin_acked(self) -> bool:
         return self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una)
@@ -606,11 +855,19 @@ class Endpoint:
         """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
         self.snd_una = ack
         self.unacked = [s for s in self.unacked if seq_lt(ack, (s.seq + s.seg_len) % SEQ_MOD)]
+        if self.timing is not None and seq_le(self.timing[0], ack):
+            self._sample_rtt(self._now() - self.timing[1])
+            self.timing = None
         self.retries = 0
-        self.rto = self.config.rto
+        self.waited = 0.0
+        self.probed = False
+        self.rto = self._computed_rto()
+        timers = self.timers
+        if "tlp" in timers:
+            self._cancel("tlp")
         if self.unacked:
-            self._start("retransmit", self.rto)
-        else:
+            self._arm()
+        elif "retransmit" in timers:
             self._cancel("retransmit")
         return self.fin_seq is not None and seq_lt(self.fin_seq, ack)
 
@@ -625,11 +882,12 @@ class Endpoint:
 
     def _back_to_listen(self, cause: str) -> None:
         """A passive open that did not complete: forget the peer, keep listening (3.10.7.4)."""
-        self._goto(S.LISTEN, cause)
+        self._move(cause)
         self.unacked.clear()
         self._cancel("retransmit")
         self.snd_una = self.snd_nxt = self.iss
         self.retries = 0
+        self.waited = 0.0
         self.rto = self.config.rto
 
     def _on_reset(self) -> None:
@@ -640,13 +898,13 @@ class Endpoint:
                 self._back_to_listen("rcv RST")
             else:
                 self._error("ECONNREFUSED")
-                self._goto(S.CLOSED, "rcv RST")
+                self._move("rcv RST after active OPEN")
             return
         if st is S.TIME_WAIT and self.config.rfc1337:
             return  # RFC 1337: ignore RST in TIME_WAIT
         if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
             self._error("ECONNRESET")
-        self._goto(S.CLOSED, "rcv RST")
+        self._move("rcv RST")
 
 
 __all__ = [
@@ -656,10 +914,13 @@ __all__ = [
     "Change",
     "Config",
     "Endpoint",
+    "Handoff",
     "Output",
     "Received",
     "Segment",
     "Send",
     "StartTimer",
+    "config_for",
+    "model_timeout",
     "reset_for",
 ]

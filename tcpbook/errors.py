@@ -13,3 +13,8 @@ class IllegalCall(TcpbookError):
     RFC 9293 section 3.10 answers such calls with "error: connection ..." and changes nothing;
     so does tcpbook.
     """
+
+
+class ProtocolError(TcpbookError):
+    """A move the transition table does not have: the endpoint was asked to go where no row
+    leads (``tcpbook.states.next_state``). It names the state and the event."""

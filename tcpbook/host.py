@@ -23,12 +23,14 @@ from .endpoint import (
     Change,
     Config,
     Endpoint,
+    Handoff,
     Output,
     Received,
     Segment,
     Send,
     StartTimer,
     TimerName,
+    reset_for,
 )
 from .kernel import Event, Kernel
 from .states import State
@@ -108,9 +110,15 @@ class Host:
 
     # -- connections --------------------------------------------------------------------------
 
-    def new_endpoint(self) -> Endpoint:
-        """A fresh TCB for this host (not attached until :meth:`attach`)."""
-        return Endpoint(self.isn, self.config)
+    def new_endpoint(self, isn_offset: int = 0) -> Endpoint:
+        """A fresh TCB for this host (not attached until :meth:`attach`); ``isn_offset`` moves
+        its ISN (RFC 9293 3.4.1: a later incarnation may start higher)."""
+        return Endpoint((self.isn + isn_offset) % 2**32, self.config, self.clock)
+
+    def clock(self) -> float:
+        """Now, in seconds: what the endpoint times round trips with (RFC 6298)."""
+        kernel = self.kernel
+        return kernel.now if kernel.per_second == 1 else kernel.seconds(kernel.now)
 
     def attach(self, tcb: Endpoint) -> None:
         """``tcb`` becomes this host's connection: the next incarnation."""
@@ -175,15 +183,18 @@ class Host:
 
     # -- the one loop ---------------------------------------------------------------------------
 
-    def drain(self) -> None:
+    def drain(self) -> bool:
         """Act on everything the endpoint asked for since the last drain, in order.
 
         The endpoint's ``out`` list is the sink it appends to; the host reads it in place and
-        empties it (nothing the host does in between calls back into this endpoint).
+        empties it (nothing the host does in between calls back into this endpoint). Returns
+        True when the endpoint handed a segment on to the port's next connection (a SYN that
+        ended TIME_WAIT) and that connection took it.
         """
         tcb = self.tcb
         assert tcb is not None
         items: list[Output] = tcb.out
+        handoff: Segment | None = None
         if items:
             trace = self.trace
             name = self.name
@@ -219,11 +230,24 @@ class Host:
                     trace.errors.append(ErrorRecord(now, name, error))
                 elif kind is Received and self.notify_received:
                     self.received(item.length)  # type: ignore[union-attr]
+                elif kind is Handoff:
+                    handoff = item.segment  # type: ignore[union-attr]
             items.clear()
         if tcb.state is _CLOSED and self.tcb is tcb and self.release_closed:
             self.tcb = None
             self.stop_timers()
             self.released()
+        if handoff is None:
+            return False
+        # the SYN goes to whoever owns the port now (the listener), else it meets a RST
+        if self.tcb is None or self.tcb is tcb:
+            reply = reset_for(handoff)
+            if reply is not None:
+                self.send(reply)
+            return False
+        self.tcb.receive(handoff)
+        self.drain()
+        return True
 
 
 __all__ = ["Host", "TimerExpiry"]

@@ -18,8 +18,10 @@ from copy import copy
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from .endpoint import INITIAL_RTO, SYN_RETRIES, Config
+from .endpoint import INITIAL_RTO, SYN_RETRIES, Config, config_for
 from .errors import TcpbookError
+from .profiles import PROFILES
+from .profiles import get as get_profile
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -112,6 +114,26 @@ def _count(name: str, value: Any) -> int:
     return value
 
 
+def _profile(name: str, value: Any) -> str | None:
+    """None (the plain model) or the name of a kernel profile (:mod:`tcpbook.profiles`)."""
+    if value is None or (isinstance(value, str) and value in PROFILES):
+        return value
+    raise SettingError(name, f"must be one of: {', '.join(PROFILES)}", value)
+
+
+class _DefaultFloat(float):
+    """A default number, told apart from the same number given explicitly (``is``): a profile
+    replaces a default, never a value the caller chose."""
+
+
+class _DefaultInt(int):
+    """The same for a count."""
+
+
+def _count_or_none(name: str, value: Any) -> int | None:
+    return None if value is None else _count(name, value)
+
+
 def _isn(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
         raise SettingError(name, "must be an integer from 0 to 4294967295", value)
@@ -137,6 +159,10 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _plain_int(value: int | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def setting(
     default: Any, check: Callable[[str, Any], Any], record: Callable[[Any], Any] | None = _same
 ) -> Any:
@@ -156,7 +182,7 @@ class Settings:
     deliver a second copy that many seconds later (``None``: the scenario's own).
     """
 
-    msl: float = setting(DEFAULT_MSL, _positive_seconds, float)
+    msl: float = setting(_DefaultFloat(DEFAULT_MSL), _positive_seconds, float)
     latency: float = setting(LATENCY, seconds, float)
     drop: tuple[int, ...] | None = setting(None, segment_numbers, _as_list)
     delay: Mapping[int, float] | None = setting(None, _per_segment, _segment_table)
@@ -165,16 +191,27 @@ class Settings:
     skip_time_wait: bool = setting(False, _flag)
     rfc1337: bool = setting(False, _flag)
     until: float | None = setting(None, _seconds_or_none, _float_or_none)
-    rto: float = setting(INITIAL_RTO, _positive_seconds, float)
-    syn_retries: int = setting(SYN_RETRIES, _count)
+    rto: float = setting(_DefaultFloat(INITIAL_RTO), _positive_seconds, float)
+    syn_retries: int | None = setting(_DefaultInt(SYN_RETRIES), _count_or_none, _plain_int)
     isn_a: int = setting(ISN_A, _isn)
     isn_b: int = setting(ISN_B, _isn)
+    #: The kernel whose defaults the endpoints follow (``None``: the plain model). The settings
+    #: in ``PROFILE_FIELDS`` left at their defaults take the profile's values; given, they win.
+    profile: str | None = setting(None, _profile)
 
     def __post_init__(self) -> None:
         for name, default, check, _ in _FIELDS or _fields():
             value = getattr(self, name)
             if value is not default:  # a default is valid as it stands (and this runs per run)
                 object.__setattr__(self, name, check(name, value))
+        if self.profile is not None:
+            kernel = get_profile(self.profile)
+            taken = []
+            for name, field_default in _PROFILE_DEFAULTS:
+                if getattr(self, name) is field_default:  # not given: the profile's value
+                    object.__setattr__(self, name, getattr(kernel, PROFILE_FIELDS[name]))
+                    taken.append(name)
+            self.__dict__["_from_profile"] = frozenset(taken)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -192,6 +229,10 @@ class Settings:
             )
         if base is None and not changes:
             return _defaults()
+        if base is not None and "profile" in changes:
+            # values base took from its profile give way to the new profile's
+            for name in base.__dict__.get("_from_profile", ()):
+                changes.setdefault(name, _FIELD_DEFAULT[name])
         return replace(base, **changes) if base is not None else cls(**changes)
 
     def changed(self) -> dict[str, Any]:
@@ -230,7 +271,7 @@ class Settings:
             recorded = {
                 name: record(getattr(self, name))
                 for name, _, _, record in _FIELDS or _fields()
-                if record is not None
+                if record is not None and (name != "profile" or self.profile is not None)
             }
             object.__setattr__(self, "_recorded", recorded)
         out = recorded.copy()
@@ -241,6 +282,17 @@ class Settings:
 
 
 _NAMES = frozenset(Settings.names())
+
+#: The settings a profile supplies when they are not given, and the profile field of each.
+PROFILE_FIELDS: dict[str, str] = {
+    "msl": "msl",
+    "rto": "initial_rto",
+    "syn_retries": "syn_retries",
+    "fin_timeout": "fin_timeout",
+    "rfc1337": "rfc1337",
+}
+_FIELD_DEFAULT: dict[str, Any] = {f.name: f.default for f in fields(Settings)}
+_PROFILE_DEFAULTS = tuple((name, _FIELD_DEFAULT[name]) for name in PROFILE_FIELDS)
 _DEFAULTS: list[Settings] = []
 
 
@@ -264,10 +316,23 @@ def _fields() -> list[_Field]:
 
 
 def endpoint_config(settings: Settings, **overrides: Any) -> Config:
-    """The endpoint knobs a run's settings imply (RFC 9293 and Linux defaults for the rest).
+    """The endpoint knobs a run's settings imply: its profile's behaviours (delayed ACK,
+    tail-loss probe, backoff, ...: :func:`tcpbook.endpoint.config_for`) with the settings'
+    values, or without a profile the plain model (RFC 9293 and Linux defaults for the rest).
 
     ``overrides`` are a scenario's per-host knobs or a client's own (``auto_read``).
     """
+    if settings.profile is not None:
+        return config_for(
+            get_profile(settings.profile),
+            rto=settings.rto,
+            syn_retries=settings.syn_retries,
+            msl=settings.msl,
+            fin_timeout=settings.fin_timeout,
+            rfc1337=settings.rfc1337,
+            skip_time_wait=settings.skip_time_wait,
+            **overrides,
+        )
     return Config(
         rto=settings.rto,
         syn_retries=settings.syn_retries,

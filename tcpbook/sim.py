@@ -74,7 +74,8 @@ class Arrival(Event):
             return
         rec.delivered_to = host.conn
         tcb.receive(self.segment)
-        host.drain()
+        if host.drain():
+            rec.delivered_to = host.conn  # handed to the listener: the new connection took it
 
 
 class Expiry(Event):
@@ -223,7 +224,7 @@ class Simulator:
             if host.tcb is not None:
                 host.deferred.append(lambda: self.run_step(step))  # like retrying bind() later
                 return
-            host.attach(host.new_endpoint())
+            host.attach(host.new_endpoint(step.arg if call == "connect" else 0))
         tcb = host.tcb
         if tcb is None:
             if call == "send":

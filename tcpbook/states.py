@@ -1,7 +1,9 @@
 """TCP connection states and the one transition table everything else reads.
 
-The simulator refuses to make a move that is not a row here, the state diagram is drawn from
-these rows, and ``python -m tcpbook states --json`` prints them. Rows come from RFC 9293
+The endpoint takes its next state from these rows (:func:`next_state`: one destination for each
+``(state, event)``, as h11's table does), so a move that is not a row cannot happen: it raises
+:class:`~tcpbook.errors.ProtocolError`. The state diagram is drawn from these rows, and
+``python -m tcpbook states --json`` prints them. Rows come from RFC 9293
 Figure 5 and its event processing (section 3.10); rows marked ``source="Linux"`` are where the
 RFC leaves a choice (or says nothing) and tcpbook follows the Linux kernel.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+
+from .errors import ProtocolError
 
 
 class State(str, Enum):
@@ -113,20 +117,27 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(S.TIME_WAIT, "rcv FIN", "ACK", S.TIME_WAIT, "3.10.7.4"),
     # Linux: an orphaned FIN_WAIT_2 socket is dropped after tcp_fin_timeout; the RFC has no timer.
     _row(S.FIN_WAIT_2, "timeout FIN_WAIT_2", "-", S.CLOSED, "3.10.7.4", "Linux", False),
+    # A new SYN above the old RCV.NXT ends TIME_WAIT and is handed to the listener (RFC 1122
+    # 4.2.2.13, RFC 6191; Linux tcp_timewait_state_process, FreeBSD tcp_twcheck).
+    _row(S.TIME_WAIT, "rcv SYN above RCV.NXT", "-", S.CLOSED, "3.10.7.4", "Linux", False),
     # Linux: skipping TIME_WAIT (a teaching switch, like SO_LINGER tricks) closes at once.
     _row(S.TIME_WAIT, "skip TIME_WAIT", "-", S.CLOSED, "3.10.8", "tcpbook", False),
-    # SYN_RECEIVED reached by simultaneous open goes back to CLOSED on RST (3.10.7.4 second).
-    _row(S.SYN_RECEIVED, "rcv RST", "-", S.CLOSED, "3.10.7.4", main=False),
+    # SYN_RECEIVED reached by simultaneous open (an active OPEN) goes back to CLOSED on RST
+    # (3.10.7.4 second: "the connection was refused"); from LISTEN it goes back to LISTEN.
+    _row(S.SYN_RECEIVED, "rcv RST after active OPEN", "-", S.CLOSED, "3.10.7.4", main=False),
     # Linux: a half-open request whose SYN,ACK is never answered is dropped; the listener stays.
     _row(S.SYN_RECEIVED, "timeout retransmit", "-", S.LISTEN, "3.8.3", "Linux"),
     # A RST answering our SYN: connection refused (3.10.7.3).
     _row(S.SYN_SENT, "rcv RST", "-", S.CLOSED, "3.10.7.3", main=False),
+    # A simultaneous open (no listener to fall back to) that gives up is closed.
+    _row(
+        S.SYN_RECEIVED, "timeout retransmit after active OPEN", "-", S.CLOSED, "3.8.3", main=False
+    ),
     # Retransmission gives up (RFC 9293 3.8.3 R2; Linux tcp_syn_retries / tcp_retries2).
     *(
         _row(st, "timeout retransmit", "-", S.CLOSED, "3.8.3", main=False)
         for st in (
             S.SYN_SENT,
-            S.SYN_RECEIVED,
             S.ESTABLISHED,
             S.FIN_WAIT_1,
             S.CLOSE_WAIT,
@@ -166,8 +177,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
-#: Every (from, event, to) of the table, for a constant-time check on each move.
+#: Every (from, event, to) of the table.
 ROWS: frozenset[tuple[State, str, State]] = frozenset((t.src, t.event, t.dst) for t in TRANSITIONS)
+
+#: ``(from, event) -> to``: the table as the endpoint reads it. Each pair has one destination.
+NEXT: dict[tuple[State, str], State] = {(t.src, t.event): t.dst for t in TRANSITIONS}
+if len(NEXT) != len(TRANSITIONS):  # pragma: no cover - a table edit that breaks the contract
+    raise ProtocolError("the transition table has a (state, event) pair with two destinations")
+
+
+def next_state(src: State, event: str) -> State:
+    """The state ``event`` leads to from ``src``; :class:`ProtocolError` if no row allows it."""
+    try:
+        return NEXT[(src, event)]
+    except KeyError:
+        raise ProtocolError(f"no transition from {src} on {event!r}") from None
 
 
 def allowed(src: State, event: str, dst: State) -> bool:

@@ -230,7 +230,7 @@ class Trace:
         """``[(t, state), ...]`` for one endpoint, starting with ``(0.0, "CLOSED")``."""
         steps: list[tuple[float, str]] = [(0.0, "CLOSED")]
         for tr in self.transitions:
-            if tr.endpoint == endpoint:
+            if tr.endpoint == endpoint and tr.src != tr.dst:  # a self-loop changes no state
                 steps.append((tr.t, tr.dst))
         return steps
 
@@ -418,7 +418,10 @@ _ENDINGS: dict[str, str] = {
     "timeout 2MSL": "closed cleanly after TIME_WAIT",
     "rcv ACK of FIN": "closed cleanly (its FIN was acknowledged)",
     "rcv RST": "was reset",
+    "rcv RST after active OPEN": "was reset during a simultaneous open",
     "timeout retransmit": "gave up retransmitting",
+    "timeout retransmit after active OPEN": "gave up retransmitting",
+    "rcv SYN above RCV.NXT": "TIME_WAIT ended by a new connection's SYN",
     "host vanishes": "host gone",
     "ABORT": "aborted (sent RST)",
     "CLOSE with unread data": "closed with unread data (sent RST)",

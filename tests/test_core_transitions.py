@@ -118,7 +118,7 @@ def run_retransmissions(x: Endpoint) -> None:
 
 def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
     """Put an endpoint in ``row.src`` and return the action that is ``row.event``."""
-    src, event, dst = row.src, row.event, row.dst
+    src, event = row.src, row.event
     config = Config()
     if event == "timeout FIN_WAIT_2":
         config.fin_timeout = 60.0
@@ -128,14 +128,18 @@ def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
         return x, lambda: x.receive(fin_from(y))
     if event == "CLOSE with unread data":
         config.auto_read = False
-    if event == "rcv RST" and src is S.SYN_RECEIVED and dst is S.CLOSED:
+    if event == "rcv SYN above RCV.NXT":
+        config.time_wait_accepts_syn = True
+        x, y = in_state(S.TIME_WAIT, config)
+        return x, lambda: x.receive(Segment(("SYN",), (x.rcv_nxt + 100_000) % 2**32, None))
+    if event == "rcv RST after active OPEN":
         x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open: not from LISTEN
         x.connect(), y.connect()
         x.receive(sent(y)[0])
         assert x.state is S.SYN_RECEIVED
         x.drain()
         return x, lambda: x.receive(rst_at(x))
-    if event == "timeout retransmit" and src is S.SYN_RECEIVED and dst is S.CLOSED:
+    if event == "timeout retransmit after active OPEN":
         x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open gives up: no listener
         x.connect(), y.connect()
         x.receive(sent(y)[0])
@@ -237,14 +241,13 @@ def test_every_table_row_happens_as_written(row: Transition) -> None:
     out = x.drain()
     changes = [o for o in out if isinstance(o, Change)]
     assert x.state is row.dst
-    if row.src is row.dst:  # TIME_WAIT's re-ACK of a retransmitted FIN: no change, a restart
-        assert changes == []
+    assert Change(row.src, row.dst, row.event) in changes
+    if row.src is row.dst:  # TIME_WAIT's re-ACK of a retransmitted FIN restarts 2MSL
+        assert changes == [Change(row.src, row.dst, row.event)]
         assert StartTimer("time_wait", 60.0) in out
-    else:
-        assert Change(row.src, row.dst, row.event) in changes
     flags = [",".join(o.segment.flags) for o in out if isinstance(o, Send)]
     if row.send == "-":
-        assert not [f for f in flags if f != "ACK"] or row.event == "timeout retransmit"
+        assert not [f for f in flags if f != "ACK"] or row.event.startswith("timeout retransmit")
     elif row.send == "FIN":
         assert "FIN,ACK" in flags
     else:
@@ -356,3 +359,22 @@ def test_allowed_matches_rows() -> None:
         S.LAST_ACK,
         S.TIME_WAIT,
     }
+
+
+def test_an_illegal_move_is_a_protocol_error_not_an_assertion() -> None:
+    from tcpbook.errors import ProtocolError, TcpbookError
+    from tcpbook.states import next_state
+
+    with pytest.raises(ProtocolError, match="no transition from LISTEN on 'rcv FIN'"):
+        next_state(S.LISTEN, "rcv FIN")
+    assert issubclass(ProtocolError, TcpbookError)
+    x = Endpoint(1000)
+    with pytest.raises(ProtocolError):
+        x._move("rcv ACK of FIN")  # CLOSED has no such row
+    assert x.state is S.CLOSED and x.drain() == []
+
+
+def test_every_state_event_pair_has_one_destination() -> None:
+    from tcpbook.states import NEXT
+
+    assert len(NEXT) == len(TRANSITIONS)

@@ -2,6 +2,13 @@
 
 ``tests/golden/runs.jsonl.gz`` was written by ``tests/golden/make_golden.py`` before the runtime
 was restructured; a refactor that changes a single byte of any of these traces fails here.
+
+One kind of record is newer than the first stored runs: the transition
+``TIME_WAIT --rcv FIN--> TIME_WAIT`` (the table's self-loop: a retransmitted FIN re-ACKed, 2MSL
+restarted), which the endpoint records as the move it is. A stored run without any self-loop is
+compared with the new trace minus its self-loops (and only those); a stored run that has them
+is compared byte for byte. The file now holds them (30 of the first 401 runs), plus the runs of
+the ``reconnect`` scenario.
 """
 
 from __future__ import annotations
@@ -34,6 +41,25 @@ def test_there_are_enough_golden_runs() -> None:
     assert scenarios == set(SCENARIOS)
 
 
+def _without_time_wait_loops(trace: dict[str, Any]) -> dict[str, Any]:
+    """``trace`` without its TIME_WAIT self-loop records (and only those)."""
+    loops = [t for t in trace["transitions"] if t["from"] == t["to"]]
+    assert all(t["from"] == "TIME_WAIT" and t["cause"] == "rcv FIN" for t in loops), loops
+    return {**trace, "transitions": [t for t in trace["transitions"] if t["from"] != t["to"]]}
+
+
 @pytest.mark.parametrize("run", RUNS, ids=[" ".join(r["argv"]) for r in RUNS])
 def test_golden_run_is_reproduced(run: dict[str, Any]) -> None:
-    assert run_json(run["argv"]) == run["trace"]
+    stored = run["trace"]
+    new = run_json(run["argv"])
+    if any(t["from"] == t["to"] for t in stored["transitions"]):
+        assert new == stored  # stored after the self-loop was recorded: compare every byte
+    else:
+        assert _without_time_wait_loops(new) == stored
+
+
+def test_a_refused_fin_in_time_wait_is_a_recorded_self_loop() -> None:
+    """The records the comparison leaves out do exist: late-fin re-ACKs B's FIN in TIME_WAIT."""
+    new = run_json(["late-fin"])
+    loops = [t for t in new["transitions"] if t["from"] == t["to"] == "TIME_WAIT"]
+    assert loops and all(t["cause"] == "rcv FIN" and t["endpoint"] == "A" for t in loops)

@@ -24,7 +24,7 @@ _A_CLOSES = (*_OPEN, "A close", "deliver A→B")  # A in FIN_WAIT_1, B in CLOSE_
 #: endpoints into the row's source state and then makes the row's event happen.
 DRIVE_WITNESSES: dict[tuple[str, str, str], tuple[tuple[str, ...], dict[str, Any]]] = {
     ("LISTEN", "SEND", "SYN_SENT"): (("A listen", "A send"), {}),
-    ("SYN_RECEIVED", "rcv RST", "CLOSED"): (
+    ("SYN_RECEIVED", "rcv RST after active OPEN", "CLOSED"): (
         (
             "A connect",
             "B connect",
@@ -168,28 +168,10 @@ def _show(value: Any) -> str:
 def reached(trace: Trace) -> set[RowKey]:
     """The table rows ``trace`` went along, as ``(from, event, to)``.
 
-    Transitions are recorded when the state changes; the one self-loop of the table (a FIN
-    arriving in TIME_WAIT is ACKed again, 2MSL restarts: RFC 9293 3.10.7.4) changes no state,
-    so it is recognised from the segments instead.
+    Every move is a transition record, the TIME_WAIT self-loop (a FIN ACKed again, 2MSL
+    restarted: RFC 9293 3.10.7.4) included.
     """
-    rows = {(t.src, t.cause, t.dst) for t in trace.transitions}
-    for seg in trace.segments:
-        if "FIN" in seg.flags and seg.delivered_to is not None and seg.arrived is not None:
-            before = _state_before(trace, seg.dst, seg.delivered_to, seg.arrived)
-            if before == "TIME_WAIT":
-                rows.add(("TIME_WAIT", "rcv FIN", "TIME_WAIT"))
-    return rows
-
-
-def _state_before(trace: Trace, endpoint: str, conn: int, t: float) -> str | None:
-    """The state of connection ``conn`` of ``endpoint`` just before its changes at ``t``."""
-    state: str | None = None
-    for tr in trace.transitions:
-        if tr.endpoint == endpoint and tr.conn == conn:
-            if tr.t >= t:
-                break
-            state = tr.dst
-    return state
+    return {(t.src, t.cause, t.dst) for t in trace.transitions}
 
 
 def _candidates() -> Iterable[tuple[str, dict[str, Any]]]:
@@ -207,6 +189,7 @@ def _candidates() -> Iterable[tuple[str, dict[str, Any]]]:
     option_sets += [{"drop": [a, b]} for a in range(1, 12) for b in range(a + 1, 14)]
     for switch in ({"skip_time_wait": True}, {"rfc1337": True}, {"fin_timeout": 60.0}):
         option_sets += [{**switch, "drop": [n]} for n in range(1, 16)]
+    option_sets.append({"profile": "linux"})  # rows only a kernel profile takes
     for options in option_sets:
         for name in SCENARIOS:
             yield name, options

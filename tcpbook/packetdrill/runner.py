@@ -131,7 +131,7 @@ class ScriptHost(Host):
         if src == "A" or (self.tcb is not None and self.tcb.state is not S.CLOSED):
             rec.delivered_to = 1
 
-    def drain(self) -> None:
+    def drain(self) -> bool:
         tcb = self.tcb
         assert tcb is not None
         # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
@@ -139,7 +139,7 @@ class ScriptHost(Host):
             isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST"
             for i in tcb.out
         )
-        super().drain()
+        return super().drain()
 
     def send(self, segment: Segment) -> None:
         runner = self.runner

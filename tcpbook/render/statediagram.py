@@ -176,29 +176,15 @@ def highlight_for(trace: Trace | None, at: float | None, endpoint: str) -> Highl
 def _rows_taken(trace: Trace, endpoint: str, at: float | None) -> list[Transition]:
     """The table rows ``endpoint`` followed, in order, up to time ``at``.
 
-    A trace records changes of state only; the one row that keeps the state (a retransmitted
-    FIN re-ACKed in TIME_WAIT, RFC 9293 3.10.7.4) shows up as a restart of the 2MSL timer.
+    Every move is a transition record, the TIME_WAIT self-loop (a FIN re-ACKed, 2MSL
+    restarted: RFC 9293 3.10.7.4) included.
     """
-    events: list[tuple[float, int, Transition]] = []
-    for order, tr in enumerate(trace.transitions):
+    rows: list[Transition] = []
+    for tr in trace.transitions:
         row = _ROW_BY_KEY.get((tr.src, tr.cause, tr.dst))
         if tr.endpoint == endpoint and row is not None and (at is None or tr.t <= at):
-            events.append((tr.t, order, row))
-    running = False
-    for order, tm in enumerate(trace.timers):
-        if tm.endpoint != endpoint or tm.timer != "time_wait":
-            continue
-        if tm.action == "start":
-            if running and (at is None or tm.t <= at):
-                events.append((tm.t, len(trace.transitions) + order, _TIME_WAIT_LOOP))
-            running = True
-        else:
-            running = False
-    events.sort(key=lambda e: (e[0], e[1]))
-    return [row for _, _, row in events]
-
-
-_TIME_WAIT_LOOP = _ROW_BY_KEY[(S.TIME_WAIT.value, "rcv FIN", S.TIME_WAIT.value)]
+            rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------- DOT

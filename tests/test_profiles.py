@@ -1,0 +1,337 @@
+"""Kernel profiles: lookup, overrides, and properties that hold under each one (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tcpbook
+from tcpbook import profiles
+from tcpbook.endpoint import Config, Endpoint, config_for, model_timeout
+from tcpbook.errors import TcpbookError
+from tcpbook.states import State, allowed
+from tcpbook.trace import Trace
+
+NAMES = sorted(profiles.PROFILES)
+scenario = st.sampled_from(sorted(tcpbook.SCENARIOS))
+profile = st.sampled_from(NAMES)
+drops = st.lists(st.integers(min_value=1, max_value=40), max_size=12, unique=True)
+
+
+def test_three_profiles_and_linux_is_the_default() -> None:
+    assert NAMES == ["freebsd", "linux", "rfc9293"]
+    assert profiles.DEFAULT_PROFILE == "linux"
+    for name in NAMES:
+        assert profiles.get(name).name == name
+
+
+def test_an_unknown_profile_is_one_line_listing_the_three() -> None:
+    with pytest.raises(TcpbookError) as info:
+        profiles.get("windows")
+    message = str(info.value)
+    assert "\n" not in message and "windows" in message
+    assert all(name in message for name in NAMES)
+    with pytest.raises(TcpbookError, match="linux, freebsd, rfc9293"):
+        tcpbook.simulate("close", profile="solaris")
+
+
+def test_profiles_are_frozen_and_documented() -> None:
+    with pytest.raises(AttributeError):
+        profiles.LINUX.msl = 1.0  # type: ignore[misc]
+    for p in profiles.PROFILES.values():
+        assert p.description
+
+
+def test_explicit_options_override_the_profile() -> None:
+    trace = tcpbook.simulate("close", profile="rfc9293", msl=5, rto=0.5, fin_timeout=3)
+    assert trace.params["profile"] == "rfc9293"
+    assert trace.params["msl"] == 5.0 and trace.params["rto"] == 0.5
+    assert trace.params["fin_timeout"] == 3.0
+    assert trace.time_in("A", "TIME_WAIT") == pytest.approx(10.0)
+    cfg = config_for(profiles.FREEBSD, syn_retries=2)
+    assert cfg.syn_retries == 2 and cfg.syn_timeout is None  # a count replaces keepinit
+    assert config_for(profiles.LINUX, msl=None).msl == 30.0  # None keeps the profile's value
+
+
+def test_linux_model_timeout_is_tcp_model_timeout() -> None:
+    # tcp_orphan_retries 8 from TCP_RTO_MIN: (2^9 - 1) x 0.2 s; tcp_retries2 15: 924.6 s
+    assert model_timeout(8, 0.2, 120.0) == pytest.approx(102.2)
+    assert model_timeout(15, 0.2, 120.0) == pytest.approx(924.6)
+
+
+def _run(name: str, drop: list[int], kernel: str) -> Trace:
+    return tcpbook.simulate(name, drop=drop, profile=kernel)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario, drops, profile)
+def test_every_run_terminates_and_follows_the_table(
+    name: str, drop: list[int], kernel: str
+) -> None:
+    trace = _run(name, drop, kernel)
+    assert trace.params["profile"] == kernel
+    for tr in trace.transitions:
+        assert allowed(State(tr.src), tr.cause, State(tr.dst)), tr
+    for side in "AB":
+        mine = [tr for tr in trace.transitions if tr.endpoint == side]
+        for before, after in itertools.pairwise(mine):
+            assert after.src == before.dst
+    assert all(s.fate != "in-flight" for s in trace.segments)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario, drops, profile)
+def test_time_wait_lasts_the_profiles_2msl_after_its_last_restart(
+    name: str, drop: list[int], kernel: str
+) -> None:
+    trace = _run(name, drop, kernel)
+    msl = profiles.get(kernel).msl
+    for side in "AB":
+        for tr in trace.transitions:
+            if tr.endpoint != side or tr.cause != "timeout 2MSL":
+                continue
+            starts = [
+                tm.t
+                for tm in trace.timers
+                if tm.endpoint == side
+                and tm.timer == "time_wait"
+                and tm.action == "start"
+                and tm.t <= tr.t
+            ]
+            assert tr.t == pytest.approx(max(starts) + 2 * msl, abs=1e-6)
+
+
+def _syn_times(trace: Trace) -> list[float]:
+    return [s.sent for s in trace.segments if s.flags == ("SYN",)]
+
+
+def test_syn_schedules() -> None:
+    linux = tcpbook.simulate("no-answer", profile="linux")
+    assert _syn_times(linux) == pytest.approx([0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67])
+    assert [(e.t, e.error) for e in linux.errors] == [(pytest.approx(131.0), "ETIMEDOUT")]
+    freebsd = tcpbook.simulate("no-answer", profile="freebsd")  # tcp_syn_backoff, keepinit 75 s
+    assert _syn_times(freebsd) == pytest.approx([0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67])
+    assert [(e.t, e.error) for e in freebsd.errors] == [(pytest.approx(75.0), "ETIMEDOUT")]
+    rfc = tcpbook.simulate("no-answer", profile="rfc9293")  # doubling; R2 for SYN: 3 minutes
+    assert _syn_times(rfc)[:5] == pytest.approx([0, 1, 3, 7, 15])
+    assert rfc.errors[0].t >= 180.0
+
+
+def test_giving_up_after_close() -> None:
+    """Every final ACK lost: Linux's LAST_ACK gives up silently after ~102 s, its gaps never
+    reaching 2MSL; FreeBSD's do, so a late FIN meets RST; RFC 9293's gives up after R2."""
+    linux = tcpbook.simulate("late-fin", profile="linux", latency=20e-6)
+    fins = [s for s in linux.segments if s.src == "B" and "FIN" in s.flags]
+    assert len(fins) == 10
+    assert max(b.sent - a.sent for a, b in itertools.pairwise(fins)) < 2 * 30.0
+    assert not [s for s in linux.segments if "RST" in s.flags]
+    gave_up = next(t for t in linux.transitions if t.cause == "timeout retransmit")
+    assert gave_up.t - fins[0].sent == pytest.approx(102.4, abs=0.05)  # RTO 200.04 ms
+    # FreeBSD's backoff reaches TCPTV_REXMTMAX = 64 s > 2MSL = 60 s: a FIN copy comes late
+    freebsd = tcpbook.simulate("late-fin", profile="freebsd", latency=20e-6)
+    assert [(s.src, s.flags) for s in freebsd.segments if "RST" in s.flags] == [("A", ("RST",))]
+    # ... and when nobody answers at all, it gives up after 12 retransmissions with a RST
+    gone = tcpbook.simulate("a-vanishes", profile="freebsd")
+    assert len([s for s in gone.segments if s.src == "B" and "FIN" in s.flags]) == 13
+    assert [(s.src, s.flags) for s in gone.segments if "RST" in s.flags] == [("B", ("RST", "ACK"))]
+    rfc = tcpbook.simulate("late-fin", profile="rfc9293", latency=20e-6)
+    rfc_fins = [s.sent for s in rfc.segments if s.src == "B" and "FIN" in s.flags]
+    rfc_end = next(t.t for t in rfc.transitions if t.cause == "timeout retransmit")
+    assert rfc_end - rfc_fins[0] >= 100.0
+
+
+def test_a_short_msl_lets_a_late_fin_meet_rst_under_linux() -> None:
+    trace = tcpbook.simulate("late-fin", profile="linux", msl=5)
+    rst = [s for s in trace.segments if "RST" in s.flags]
+    assert rst and rst[0].src == "A"
+
+
+def test_delayed_ack_of_a_fin() -> None:
+    """Linux delays the ACK of a FIN by 40 ms (tcp_fin: pingpong); FreeBSD ACKs it at once."""
+    for kernel, delay in (("linux", 0.04), ("freebsd", 0.0), ("rfc9293", 0.0)):
+        trace = tcpbook.simulate("close", profile=kernel, latency=0.01)
+        fin = next(s for s in trace.segments if s.src == "A" and "FIN" in s.flags)
+        ack = next(s for s in trace.segments if s.src == "B" and s.ack == fin.seq + 1)
+        assert ack.sent - fin.arrived == pytest.approx(delay), kernel  # type: ignore[operator]
+
+
+def test_orphaned_fin_wait_2_and_shutdown() -> None:
+    linux = tcpbook.simulate("fin-wait-2-hang", profile="linux")
+    assert linux.time_in("A", "FIN_WAIT_2") == pytest.approx(60.0)
+    freebsd = tcpbook.simulate("fin-wait-2-hang", profile="freebsd")
+    assert freebsd.time_in("A", "FIN_WAIT_2") == pytest.approx(600.0)
+    rfc = tcpbook.simulate("fin-wait-2-hang", profile="rfc9293")
+    assert rfc.final["A"] == "FIN_WAIT_2"  # no timer: waits for ever
+    # after shutdown() the socket is not orphaned: no FIN_WAIT_2 timer (Linux tcp_close only)
+    a = Endpoint(1000, config_for(profiles.LINUX))
+    assert a.config.fin_timeout == 60.0
+
+
+def test_rst_in_time_wait() -> None:
+    """The assassination scenario: Linux and RFC 9293 let the RST end TIME_WAIT, FreeBSD
+    ignores it (tcp_twcheck, RFC 1337)."""
+    for kernel, assassinated in (("linux", True), ("freebsd", False), ("rfc9293", True)):
+        trace = tcpbook.simulate("assassination", profile=kernel)
+        ends = [t.cause for t in trace.transitions if t.endpoint == "A" and t.src == "TIME_WAIT"]
+        assert ("rcv RST" in ends) == assassinated, kernel
+
+
+def test_plain_config_keeps_the_fixed_rto() -> None:
+    assert Config().rto_min is None and not Config().tail_loss_probe
+
+
+@pytest.mark.parametrize("kernel", NAMES)
+def test_cli_run_json_records_the_profile_and_fits_the_schema(
+    kernel: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from tcpbook.cli import main
+
+    assert main(["run", "late-fin", "--profile", kernel, "--msl", "5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    schema = json.loads((Path(__file__).parent / "data" / "trace.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    assert data["params"]["profile"] == kernel and data["params"]["msl"] == 5.0
+
+
+def test_cli_unknown_profile_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpbook.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["draw", "close", "--profile", "bsd"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and all(name in err for name in NAMES)
+
+
+# -- the endpoint's new behaviours, one at a time ---------------------------------------------
+
+
+def _pair(kernel: str, rtt: float = 40e-6) -> tuple[Endpoint, Endpoint, list[float]]:
+    """A and B of ``kernel`` after a handshake whose round trip took ``rtt``."""
+    from tcpbook.endpoint import Send
+
+    now = [0.0]
+    cfg = config_for(profiles.get(kernel))
+    a = Endpoint(1000, cfg, lambda: now[0])
+    b = Endpoint(5000, cfg, lambda: now[0])
+    b.listen()
+    a.connect()
+    for src, dst in ((a, b), (b, a), (a, b)):
+        now[0] += rtt / 2
+        for item in src.drain():
+            if isinstance(item, Send):
+                dst.receive(item.segment)
+    return a, b, now
+
+
+@pytest.mark.parametrize(
+    ("kernel", "rto"),
+    [("linux", 0.2 + 40e-6), ("freebsd", 0.2 + 3 * 40e-6), ("rfc9293", 1.0)],
+)
+def test_rto_after_the_handshake_comes_from_the_measured_round_trip(
+    kernel: str, rto: float
+) -> None:
+    a, b, _ = _pair(kernel)
+    assert a.srtt == pytest.approx(40e-6) and b.srtt == pytest.approx(40e-6)
+    assert a.rto == pytest.approx(rto)
+
+
+def test_linux_tail_loss_probe_then_rto_without_backoff() -> None:
+    from tcpbook.endpoint import Send, StartTimer
+
+    a, _, _ = _pair("linux")
+    a.drain()
+    a.close()
+    out = a.drain()
+    assert StartTimer("tlp", pytest.approx(0.2 + 40e-6)) in out  # min(2 SRTT + 200 ms, RTO)
+    a.timer_fired("tlp")
+    out = a.drain()
+    probe = [o.segment for o in out if isinstance(o, Send)]
+    assert [(s.flags, s.retransmission) for s in probe] == [(("FIN", "ACK"), True)]
+    assert StartTimer("retransmit", pytest.approx(0.2 + 40e-6)) in out  # RTO, not doubled
+    assert a.retries == 0  # a probe is not a retransmission timeout
+
+
+def test_delayed_ack_rides_on_the_fin_when_the_application_closes_in_time() -> None:
+    from tcpbook.endpoint import CancelTimer, Send, StartTimer
+
+    a, b, _ = _pair("linux")
+    a.close()
+    fin = next(o.segment for o in a.drain() if isinstance(o, Send))
+    b.drain()
+    b.receive(fin)
+    out = b.drain()
+    assert StartTimer("delayed_ack", 0.04) in out and not [o for o in out if isinstance(o, Send)]
+    b.close()
+    out = b.drain()
+    sent = [o.segment for o in out if isinstance(o, Send)]
+    assert [s.flags for s in sent] == [("FIN", "ACK")] and sent[0].ack == fin.seq + 1
+    assert CancelTimer("delayed_ack") in out
+
+
+@pytest.mark.parametrize(("kernel", "restarts"), [("linux", True), ("freebsd", False)])
+def test_time_wait_restart_on_a_segment_that_is_not_the_fin(kernel: str, restarts: bool) -> None:
+    from tcpbook.endpoint import Segment, Send, StartTimer
+
+    a, b, _ = _pair(kernel)
+    a.close()
+    b.receive(next(o.segment for o in a.drain() if isinstance(o, Send)))
+    b.close()
+    for o in b.drain():
+        if isinstance(o, Send):
+            a.receive(o.segment)
+    assert a.state is State.TIME_WAIT
+    a.drain()
+    a.receive(Segment(("PSH", "ACK"), b.snd_nxt - 50, a.snd_nxt, 10))  # old data
+    out = a.drain()
+    assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]
+    assert (StartTimer("time_wait", 60.0) in out) == restarts
+
+
+def test_a_sysctl_name_names_its_kernel() -> None:
+    assert profiles.for_sysctl("net.ipv4.tcp_fin_timeout") is profiles.LINUX
+    assert profiles.for_sysctl("net.inet.tcp.msl") is profiles.FREEBSD
+    assert profiles.for_sysctl("kern.hz") is None
+
+
+def test_a_new_syn_reaching_time_wait() -> None:
+    """RFC 6191: Linux and FreeBSD let a SYN above the old RCV.NXT end TIME_WAIT and reach the
+    listener; RFC 9293 answers it with a challenge ACK, and A's RST ends TIME_WAIT instead."""
+    for kernel in ("linux", "freebsd"):
+        trace = tcpbook.simulate("reconnect", profile=kernel)
+        ends = [t.cause for t in trace.transitions if t.endpoint == "B" and t.src == "TIME_WAIT"]
+        assert ends == ["rcv SYN above RCV.NXT"], kernel
+        syn = next(s for s in trace.segments if s.flags == ("SYN",) and s.conn == 2)
+        assert syn.delivered_to == 2 and not [s for s in trace.segments if "RST" in s.flags]
+        assert trace.final == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
+    rfc = tcpbook.simulate("reconnect", profile="rfc9293")
+    ends = [t.cause for t in rfc.transitions if t.endpoint == "B" and t.src == "TIME_WAIT"]
+    assert ends == ["rcv RST"]
+    assert [s.src for s in rfc.segments if "RST" in s.flags] == ["A"]
+    assert rfc.final == {"A": "ESTABLISHED", "B": "ESTABLISHED"}
+
+
+def test_settings_take_the_profile_values_not_given_and_keep_the_given_ones() -> None:
+    from tcpbook.settings import SettingError, Settings, endpoint_config
+
+    linux = Settings(profile="linux")
+    assert (linux.msl, linux.rto, linux.syn_retries, linux.fin_timeout) == (30.0, 1.0, 10, 60.0)
+    mine = Settings(profile="linux", syn_retries=6, msl=30.0)  # the plain defaults, given
+    assert mine.syn_retries == 6 and endpoint_config(mine).syn_retries == 6
+    rfc = Settings.build(linux, profile="rfc9293")  # the new profile's values replace linux's
+    assert (rfc.msl, rfc.fin_timeout, rfc.syn_retries) == (120.0, None, None)
+    kept = Settings.build(Settings(profile="linux", msl=5), profile="freebsd")
+    assert kept.msl == 5.0 and kept.rfc1337 is True
+    assert endpoint_config(rfc).tail_loss_probe is False
+    assert endpoint_config(linux).tail_loss_probe is True
+    assert endpoint_config(Settings()).rto_min is None  # the plain model
+    with pytest.raises(SettingError, match="profile must be one of: linux, freebsd, rfc9293"):
+        Settings(profile="bsd")
