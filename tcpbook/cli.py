@@ -202,7 +202,7 @@ def _cmd_states(args: argparse.Namespace) -> int:
 def _cmd_pkt(args: argparse.Namespace) -> int:
     from .packetdrill import cli_main
 
-    code: int = cli_main(args.script, as_json=args.json, strict=args.strict)
+    code: int = cli_main(args.script, as_json=args.json, strict=args.strict, profile=args.profile)
     return code
 
 
@@ -287,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an expected segment's window or options (timestamps, SACK) are unsupported, "
         "not 'not checked'",
+    )
+    pkt.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        help="the kernel profile to run with (default: the one the script's sysctls name, "
+        "else the plain model)",
     )
     pkt.set_defaults(func=_cmd_pkt)
 

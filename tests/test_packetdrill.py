@@ -544,7 +544,14 @@ def test_sysctl_lines_choose_the_profile_and_set_the_knobs_the_model_has() -> No
     assert bsd.verdict == "pass" and bsd.profile == "freebsd"
     assert bsd.trace.params["msl"] == 5.0 and bsd.trace.params["profile"] == "freebsd"
     assert any("net.inet.tcp.drop_synfin has no meaning" in n for n in bsd.notes)
-    assert run_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n").profile == "linux"
+    # no kernel sysctl: the plain model, as simulate() without a profile
+    plain = run_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+    assert plain.profile is None and plain.trace.params["profile"] is None
+    forced = "// tcpbook: profile=none\n`sysctl -q net.inet.tcp.msl=5000`\n" + SERVER
+    assert run_script(forced).profile is None
+    assert run_script(SERVER, profile="freebsd").profile == "freebsd"
+    bad = run_script("// tcpbook: profile=solaris\n")
+    assert bad.problem.startswith("malformed: tcpbook setting profile takes linux, freebsd")
 
 
 def test_local_sequence_numbers_count_from_the_isn_packetdrill_learned() -> None:
@@ -583,3 +590,12 @@ def test_cli_strict_makes_window_checks_unsupported() -> None:
     strict = _cli("pkt", path, "--strict")
     assert strict.returncode == 2
     assert "unsupported: window check (win 257 in an expected segment) at line 6" in strict.stdout
+
+
+def test_cli_profile_runs_the_script_under_that_kernel() -> None:
+    path = str(PKT / "matrix" / "freebsd" / "time-wait-rst.pkt")
+    assert _cli("pkt", path).returncode == 0  # its sysctl picks freebsd: RST ignored
+    linux = _cli("pkt", path, "--profile", "linux", "--json")
+    assert linux.returncode == 1 and json.loads(linux.stdout)["profile"] == "linux"
+    bad = _cli("pkt", path, "--profile", "solaris")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -341,6 +341,8 @@ class _Exporter:
             f"rto={p.get('rto', 1.0):g}",
             "fin_timeout=off" if fin_timeout is None else f"fin_timeout={fin_timeout:g}",
         ]
+        if p.get("profile"):
+            settings.insert(0, f"profile={p['profile']}")
         if p.get("skip_time_wait"):
             settings.append("skip_time_wait=1")
         if self.close_on_eof:

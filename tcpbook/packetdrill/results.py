@@ -81,7 +81,7 @@ class PktResult:
     first_mismatch: Mismatch | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
-    profile: str = "linux"
+    profile: str | None = None
     not_checked: list[str] = field(default_factory=list)
 
     @property

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment
+from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment, config_for
 from ..errors import TcpbookError
 from ..host import Host
 from ..kernel import Kernel
+from ..profiles import PROFILES, for_sysctl
+from ..profiles import get as get_profile
 from ..states import State
 from ..trace import Trace
 from .parser import (
@@ -80,17 +82,25 @@ HONOURED_FREEBSD_SYSCTLS = {
     "rexmit_initial": ("rto", 0.001),
 }
 _BSD_SYSCTL = re.compile(r"net\.inet\.tcp\.([\w.]+)\s*=\s*\"?([\w.-]+)")
-_ANY_SYSCTL = re.compile(r"\bnet\.(ipv4|ipv6|core|inet|inet6)[./]")
+_SYSCTL_NAME = re.compile(r"\bnet[./][\w./]+?(?=\s*=)")
 
 
-def _profile_for(sysctls: list[str]) -> str:
-    """The kernel profile a script's shell lines point at: ``net.inet.tcp.*`` is FreeBSD's sysctl
-    tree, ``net.ipv4.*`` Linux's; a script with neither runs with the default, ``linux``."""
+def _profile_for(sysctls: list[str]) -> str | None:
+    """The kernel profile a script's shell lines point at (:func:`tcpbook.profiles.for_sysctl`:
+    ``net.inet.tcp.*`` is FreeBSD's sysctl tree, ``net.ipv4.*`` Linux's); None for a script
+    with neither, which runs the plain model as ``simulate`` does without a profile."""
     for text in sysctls:
-        m = _ANY_SYSCTL.search(text)
-        if m:
-            return "freebsd" if m.group(1).startswith("inet") else "linux"
-    return "linux"
+        for name in _SYSCTL_NAME.findall(text):
+            kernel = for_sysctl(name.replace("/", "."))
+            if kernel is not None:
+                return kernel.name
+    return None
+
+
+def profile_config(profile: str) -> Config:
+    """The endpoint settings a script runs with under ``profile``: that kernel's timers and
+    rules (:mod:`tcpbook.profiles`); the application reads only what the script reads."""
+    return config_for(get_profile(profile), auto_read=False)
 
 
 class _Stop(Exception):
@@ -171,7 +181,12 @@ class Runner(Syscalls):
     """One run of one script (use :func:`run_script`)."""
 
     def __init__(
-        self, script: Script, name: str, config: Config, local_isn: int, profile: str = "linux"
+        self,
+        script: Script,
+        name: str,
+        config: Config,
+        local_isn: int,
+        profile: str | None = None,
     ) -> None:
         self.script = script
         self.name = name
@@ -470,6 +485,10 @@ class Runner(Syscalls):
             setattr(c, key, value == "1")
         elif key in ("syn_retries", "synack_retries", "retries2", "orphan_retries"):
             setattr(c, key, int(number()))
+        elif key == "profile":
+            if value not in (*PROFILES, "none"):  # chosen before the run (run_script)
+                known = ", ".join((*PROFILES, "none"))
+                raise ScriptProblem("malformed", f"tcpbook setting profile takes {known}", line)
         elif key == "isn":
             if self.ep is not None or not value.isdigit() or int(value) >= SEQ_MOD:
                 raise ScriptProblem("malformed", "tcpbook setting isn needs 0..4294967295", line)
@@ -479,7 +498,7 @@ class Runner(Syscalls):
                 "malformed",
                 f"unknown tcpbook setting {key!r} (known: linux-rto, rto, msl, fin_timeout, "
                 "rfc1337, skip_time_wait, close_on_eof, syn_retries, synack_retries, retries2, "
-                "orphan_retries, isn)",
+                "orphan_retries, isn, profile)",
                 line,
             )
         if self.ep is not None and key in ("rto", "linux_rto") and not self.syn_sent:
@@ -720,15 +739,18 @@ def run_script(
     rto: float | None = None,
     msl: float | None = None,
     strict: bool = False,
+    profile: str | None = None,
 ) -> PktResult:
     """Run a packetdrill script (its text, or a path to a ``.pkt`` file) against tcpbook.
 
     ``rto`` and ``msl`` override the model's settings (``rto=0.2`` is Linux's minimum RTO).
     ``strict`` makes an expected segment's window and options (timestamps, SACK blocks)
-    ``unsupported`` instead of "not checked". The script's sysctl lines choose the profile
-    (``net.inet.tcp.*``: freebsd, else linux). A file that cannot be read raises
-    :class:`TcpbookError`; a script that cannot run is a result with verdict ``malformed`` or
-    ``unsupported``.
+    ``unsupported`` instead of "not checked". ``profile`` names the kernel profile
+    (:mod:`tcpbook.profiles`); without it a ``// tcpbook: profile=NAME`` setting (``none``: the
+    plain model) or the script's sysctl lines choose one (``net.inet.tcp.*``: freebsd,
+    ``net.ipv4.*``: linux), and a script with none of them runs the plain model. A file that
+    cannot be read raises :class:`TcpbookError`; a script that cannot run is a result with
+    verdict ``malformed`` or ``unsupported``.
     """
     text, label = _load(text_or_path)
     config = linux_config()
@@ -747,8 +769,20 @@ def run_script(
         verdict: Verdict = "unsupported" if problem.kind == "unsupported" else "malformed"
         return PktResult(label, verdict, lines, trace, None, problem.message)
     commands = [s.body.text for s in script.statements if isinstance(s.body, Command)]
-    profile = _profile_for(commands)
-    return Runner(script, label, config, local_isn, profile).run()
+    chosen = profile
+    for st in script.statements:  # a "// tcpbook: profile=NAME" setting
+        if chosen is None and isinstance(st.body, Directive):
+            chosen = dict(st.body.settings).get("profile")
+    if chosen is None:
+        chosen = _profile_for(commands)
+    if chosen == "none" or (chosen is not None and chosen not in PROFILES):
+        chosen = None  # the plain model (a bad name is reported at its own line)
+    config = linux_config() if chosen is None else profile_config(chosen)
+    if rto is not None:
+        config.rto = rto
+    if msl is not None:
+        config.msl = msl
+    return Runner(script, label, config, local_isn, chosen).run()
 
 
 def _line_text(text: str, line: int) -> str:
@@ -770,10 +804,10 @@ def _load(text_or_path: str | Path) -> tuple[str, str]:
     return text_or_path, "script"
 
 
-def cli_main(path: str, *, as_json: bool, strict: bool = False) -> int:
-    """``python -m tcpbook pkt SCRIPT [--json] [--strict]``: print the verdict, return the exit
-    status."""
-    result = run_script(Path(path), strict=strict)
+def cli_main(path: str, *, as_json: bool, strict: bool = False, profile: str | None = None) -> int:
+    """``python -m tcpbook pkt SCRIPT [--json] [--strict] [--profile NAME]``: print the
+    verdict, return the exit status."""
+    result = run_script(Path(path), strict=strict, profile=profile)
     if as_json:
         print(result.to_json())
     else:

@@ -100,7 +100,7 @@ class Syscalls:
     config: Config
     tolerance: int
     tolerance_percent: float
-    profile: str
+    profile: str | None
     connect_armed: bool
     awaiting_synack: bool
     now: int
