@@ -202,7 +202,7 @@ def _cmd_states(args: argparse.Namespace) -> int:
 def _cmd_pkt(args: argparse.Namespace) -> int:
     from .packetdrill import cli_main
 
-    code: int = cli_main(args.script, as_json=args.json)
+    code: int = cli_main(args.script, as_json=args.json, strict=args.strict, profile=args.profile)
     return code
 
 
@@ -282,6 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     pkt = sub.add_parser("pkt", help="run a packetdrill script against the tcpbook model")
     pkt.add_argument("script", metavar="SCRIPT.pkt")
     pkt.add_argument("--json", action="store_true", help="print the result as JSON")
+    pkt.add_argument(
+        "--strict",
+        action="store_true",
+        help="an expected segment's window or options (timestamps, SACK) are unsupported, "
+        "not 'not checked'",
+    )
+    pkt.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        help="the kernel profile to run with (default: the one the script's sysctls name, "
+        "else the plain model)",
+    )
     pkt.set_defaults(func=_cmd_pkt)
 
     scen = sub.add_parser("scenarios", help="list the scenarios")

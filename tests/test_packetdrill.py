@@ -2,7 +2,8 @@
 
 Every script in tests/pkt/ declares the verdict it must get in a ``// tcpbook-test:`` comment
 (real packetdrill skips comments): ``pass``, ``mismatch line N``, or the exact
-``unsupported: ...`` / ``malformed: ...`` message.
+``unsupported: ...`` / ``malformed: ...`` message; ``// tcpbook-test-strict:`` gives the verdict
+with ``strict=True`` (``pkt --strict``) where it differs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PKT = Path(__file__).parent / "pkt"
 SCRIPTS = sorted(PKT.glob("*.pkt"))
 SCHEMA = json.loads((Path(__file__).parent / "data" / "trace.schema.json").read_text())
 MARKER = re.compile(r"^// tcpbook-test: (.*)$", re.M)
+STRICT_MARKER = re.compile(r"^// tcpbook-test-strict: (.*)$", re.M)
 
 SERVER = """\
     0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -57,10 +59,8 @@ def test_there_are_scripts_of_every_kind() -> None:
     assert len(SCRIPTS) >= 50
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_script_gets_its_declared_verdict(path: Path) -> None:
-    want = _expectation(path)
-    result = run_script(path)
+def _check_verdict(path: Path, want: str, *, strict: bool = False) -> None:
+    result = run_script(path, strict=strict)
     if want == "pass":
         assert result.verdict == "pass", result.summary()
         assert result.exit_status == 0
@@ -75,6 +75,22 @@ def test_script_gets_its_declared_verdict(path: Path) -> None:
         assert result.problem == want
         assert result.verdict == want.split(":")[0]
         assert result.exit_status == 2
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_script_gets_its_declared_verdict(path: Path) -> None:
+    _check_verdict(path, _expectation(path))
+    m = STRICT_MARKER.search(path.read_text())
+    _check_verdict(path, m.group(1).strip() if m else _expectation(path), strict=True)
+
+
+def test_window_and_options_of_expected_segments_are_listed_as_not_checked() -> None:
+    result = run_script(PKT / "not-checked-sack-block.pkt")
+    assert result.verdict == "pass"
+    assert result.not_checked == ["line 13: TCP options <nop,nop,sack 1001:2001>"]
+    assert "not checked: line 13" in result.summary()
+    assert result.to_dict()["not_checked"] == result.not_checked
+    assert run_script(PKT / "not-checked-window-check.pkt").not_checked == ["line 6: window 257"]
 
 
 def _all_rows_seen() -> set[tuple[str, str, str]]:
@@ -168,7 +184,8 @@ def test_linux_retransmission_time_is_a_timing_mismatch_with_both_times() -> Non
     m = result.first_mismatch
     assert m is not None and m.line == 13
     assert m.expected == "> F. 1:1(0) ack 2 at 0.4 s"
-    assert m.got == "nothing by 0.404 s"
+    # packetdrill's tolerance: the larger of 4000 us and 12.5 % of the 0.2 s since the last line
+    assert m.got == "nothing by 0.425 s"
     assert "1 s initial RTO" in m.note and "200 ms" in m.note
     assert run_script(script, rto=0.2).verdict == "pass"
 
@@ -190,7 +207,7 @@ def test_retransmission_found_at_another_time_reports_both_times() -> None:
     m = run_script(early).first_mismatch
     assert m is not None
     assert (m.expected, m.got) == (
-        "> F. 1:1(0) ack 1 at 1.7 s (tolerance 4000 us)",
+        "> F. 1:1(0) ack 1 at 1.7 s (tolerance 187500 us)",
         "> F. 1:1(0) ack 1 at 1.2 s",
     )
     assert "RTO" in m.note
@@ -229,7 +246,8 @@ def test_blocking_call_returning_late_is_a_mismatch() -> None:
     )
     m = run_script(script).first_mismatch
     assert m is not None and m.line == 2
-    assert m.got == "connect(3, ..., ...) still blocked at 0.054 s"
+    # the end of a blocking call: 12.5 % of its 0.05 s (packetdrill's run_system_call.c)
+    assert m.got == "connect(3, ..., ...) still blocked at 0.05625 s"
 
 
 def test_sequence_numbers_are_relative_to_any_local_isn() -> None:
@@ -305,13 +323,15 @@ def test_settings_in_comments_and_sysctls_reach_the_model() -> None:
 
 def test_times_ranges_and_blocking_calls_parse() -> None:
     script = parse(
-        "0.100 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "0.100 fcntl(3, F_GETFL) = 0x2\n"
         "+.01...0.011 connect(3, ..., ...) = 0\n"
         "+.2~+.3 > S 0:0(0) <...>\n"
         "* > . 1:1(0) ack 1\n"
     )
     times = [s.time for s in script.statements]
     assert [(t.kind, t.start, t.until, t.block_end) for t in times if t] == [
+        ("abs", 0, None, None),
         ("abs", 100_000, None, None),
         ("rel", 10_000, None, 11_000),
         ("rel", 200_000, 300_000, None),
@@ -346,8 +366,13 @@ def test_comments_and_calls_spanning_lines() -> None:
         ("0 > S 0:0(0) <mss 1460,FO abcd>", "unsupported: TCP fast open option at line 1"),
         ("0 < S 0:0(0) <...", "malformed: unterminated <options> at line 1"),
         (
-            "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n0.4 close(3) = 0",
-            "malformed: time goes backwards at line 2",
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+            "0.5 fcntl(3, F_GETFL) = 2\n0.4 close(3) = 0",
+            "malformed: time goes backwards at line 3",
+        ),
+        (
+            "0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+            "malformed: the first event must be at time 0 (packetdrill's run.c) at line 1",
         ),
         ("`echo oops", "malformed: unterminated ` shell command at line 1"),
         ("--tolerance_usecs=abc", "malformed: --tolerance_usecs needs a number at line 1"),
@@ -391,7 +416,13 @@ def test_exported_script_passes_against_the_model(scenario: str, side: str) -> N
     sent = [s for s in trace.segments if s.src == side and s.duplicate_of is None]
     got = [s for s in result.trace.segments if s.src == "A"]
     assert [s.flags for s in got] == [s.flags for s in sent]
-    assert [s.sent for s in got] == pytest.approx([s.sent for s in sent])
+    # the script starts at its side's first event (packetdrill wants the first event at 0)
+    first = min(
+        [t.t for t in trace.transitions if t.endpoint == side]
+        + [s.arrived for s in trace.segments if s.dst == side and s.arrived is not None]
+        + [s.sent for s in trace.segments if s.src == side]
+    )
+    assert [s.sent for s in got] == pytest.approx([s.sent - first for s in sent])
     # The script ends with its last segment; the model's later timers (TIME_WAIT) do not run.
     last = result.trace.end
     assert result.trace.path("A") == [st for t, st in trace.history(side) if t <= last + 1e-9]
@@ -399,7 +430,9 @@ def test_exported_script_passes_against_the_model(scenario: str, side: str) -> N
 
 @settings(max_examples=40)
 @given(
-    scenario=st.sampled_from(["close", "half-close", "simultaneous-close", "abort", "late-fin"]),
+    scenario=st.sampled_from(
+        ["close", "half-close", "simultaneous-close", "abort", "late-fin", "close-unread"]
+    ),
     drops=st.sets(st.integers(1, 14), max_size=3),
     msl=st.sampled_from([1.0, 5.0, 30.0]),
     side=st.sampled_from("AB"),
@@ -424,7 +457,8 @@ def test_export_header_says_what_linux_does_differently(tmp_path: Path) -> None:
     text = path.read_text()
     assert "scenario 'close'" in text and "side A" in text
     assert "40 ms" in text and "200 ms" in text
-    assert "`sysctl -q net.ipv4.tcp_rfc1337=1`" in text
+    # one shell command before the first event, as packetdrill's grammar wants
+    assert "`sysctl -q net.ipv4.tcp_rfc1337=1 net.ipv4.tcp_fin_timeout=3`" in text
     assert "// tcpbook: msl=5 rto=1 fin_timeout=3" in text
     assert "   +0 > S 0:0(0) <...>" in text
     assert "< S. 0:0(0) ack 1 win 65535 <mss 1000>" in text
@@ -466,3 +500,102 @@ def test_cli_round_trip_and_exit_statuses(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr.startswith("tcpbook: error: cannot read")
     assert "Traceback" not in missing.stderr
+
+
+# -- what real-kernel scripts use ------------------------------------------------------------
+
+
+def test_tolerance_is_the_larger_of_usecs_and_percent_of_the_time_since_the_last_line() -> None:
+    # The model retransmits the FIN 1 s after sending it; the script expects it after 0.9 s.
+    body = SERVER + "  +.1 close(4) = 0\n   +0 > F. 1:1(0) ack 1\n  +.9 > F. 1:1(0) ack 1\n"
+    # packetdrill's default: 12.5 % of 0.9 s = 112.5 ms
+    assert run_script(body).verdict == "pass"
+    tight = run_script("--tolerance_percent=5\n" + body)
+    m = tight.first_mismatch
+    assert m is not None and m.got == "nothing by 1.145 s"  # 5 % of 0.9 s = 45 ms
+    assert tight.trace.params["tolerance_percent"] == 5.0
+    loose = "--tolerance_percent=5\n--tolerance_usecs=150000\n" + body
+    assert run_script(loose).verdict == "pass"
+    for text, what in (
+        ("`true`\n`true`\n", "a second shell command before the first event"),
+        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n", "a shell command without"),
+        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n--tolerance_usecs=5\n", "an --option"),
+    ):
+        assert run_script(text).problem.startswith(f"malformed: {what}"), text
+    bad = run_script("--tolerance_percent=150\n")
+    assert bad.problem == "malformed: --tolerance_percent needs a number from 0 to 100 at line 1"
+
+
+def test_sysctl_lines_choose_the_profile_and_set_the_knobs_the_model_has() -> None:
+    linux = run_script(
+        "`sysctl -q net.ipv4.tcp_fin_timeout=7 net.ipv4.tcp_timestamps=1`\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0 `sysctl -q net.ipv4.tcp_congestion_control=cubic`\n"
+    )
+    assert linux.verdict == "pass" and linux.profile == "linux"
+    assert linux.trace.params["fin_timeout"] == 7.0
+    assert linux.lines[0].detail == "applied tcp_fin_timeout=7; ignored net.ipv4.tcp_timestamps"
+    assert linux.lines[2].outcome == "ignored"
+    assert any("tcp_congestion_control has no meaning" in n for n in linux.notes)
+    bsd = run_script(
+        "`sysctl net.inet.tcp.msl=5000 net.inet.tcp.drop_synfin=1`\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    )
+    assert bsd.verdict == "pass" and bsd.profile == "freebsd"
+    assert bsd.trace.params["msl"] == 5.0 and bsd.trace.params["profile"] == "freebsd"
+    assert any("net.inet.tcp.drop_synfin has no meaning" in n for n in bsd.notes)
+    # no kernel sysctl: the plain model, as simulate() without a profile
+    plain = run_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+    assert plain.profile is None and plain.trace.params["profile"] is None
+    forced = "// tcpbook: profile=none\n`sysctl -q net.inet.tcp.msl=5000`\n" + SERVER
+    assert run_script(forced).profile is None
+    assert run_script(SERVER, profile="freebsd").profile == "freebsd"
+    bad = run_script("// tcpbook: profile=solaris\n")
+    assert bad.problem.startswith("malformed: tcpbook setting profile takes linux, freebsd")
+
+
+def test_local_sequence_numbers_count_from_the_isn_packetdrill_learned() -> None:
+    # packetdrill learns the local ISN from connect()'s SYN and from a passive socket's first
+    # SYN,ACK only: a later SYN,ACK (a second connection on the same addresses) keeps counting
+    # from the first.
+    from tcpbook.packetdrill.runner import Runner, linux_config
+
+    runner = Runner(parse(SERVER), "s", linux_config(), 5000)
+    ep = runner.endpoint()
+    ep.passive = True
+    runner.isn = 7000
+    runner.isn = 9000  # a second SYN,ACK
+    assert runner.isn == 7000
+    runner.connect_armed = True
+    runner.isn = 11000  # connect()'s SYN
+    assert runner.isn == 11000
+    runner.isn = 12000  # not after a connect()
+    assert runner.isn == 11000
+
+
+def test_export_of_a_reset_in_close_wait_checks_epipe_as_linux_reports_it() -> None:
+    # The peer's FIN arrived first, so read() returns end-of-file; write() reports EPIPE.
+    trace = tcpbook.simulate("close-unread", drop=[3])
+    assert ("B", "ECONNRESET") in [(e.endpoint, e.error) for e in trace.errors]
+    text = script_text(trace, "B")
+    assert "write(4, ..., 100) = -1 EPIPE (Broken pipe)" in text
+    assert "ECONNRESET" not in text
+    assert run_script(text).verdict == "pass"
+
+
+def test_cli_strict_makes_window_checks_unsupported() -> None:
+    path = str(PKT / "not-checked-window-check.pkt")
+    loose = _cli("pkt", path)
+    assert loose.returncode == 0 and "not checked: line 6: window 257" in loose.stdout
+    strict = _cli("pkt", path, "--strict")
+    assert strict.returncode == 2
+    assert "unsupported: window check (win 257 in an expected segment) at line 6" in strict.stdout
+
+
+def test_cli_profile_runs_the_script_under_that_kernel() -> None:
+    path = str(PKT / "matrix" / "freebsd" / "time-wait-rst.pkt")
+    assert _cli("pkt", path).returncode == 0  # its sysctl picks freebsd: RST ignored
+    linux = _cli("pkt", path, "--profile", "linux", "--json")
+    assert linux.returncode == 1 and json.loads(linux.stdout)["profile"] == "linux"
+    bad = _cli("pkt", path, "--profile", "solaris")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -133,7 +133,6 @@ class _Exporter:
         tr, side = self.trace, self.side
         mine = [t for t in tr.transitions if t.endpoint == side]
         passive = any(t.cause == "passive OPEN" for t in mine)
-        active = any(t.cause == "active OPEN" for t in mine)
         fd = 3
         accept_at: float | None = None
         if passive:
@@ -141,9 +140,11 @@ class _Exporter:
                 if t.src == "SYN_RECEIVED" and t.dst == "ESTABLISHED":
                     accept_at = t.t
                     break
-        if not passive and not active:
-            self._add(0, _CALL, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3")
-            self._add(0, _CALL, "bind(3, ..., ...) = 0", 1)
+        # A side that never opens has no socket at all: packetdrill sends a SYN that finds no
+        # listening socket to its bind port (run_packet.c handle_listen_for_script_packet with
+        # no socket under test), and the kernel answers as for a closed port. A socket that is
+        # only bound would become the socket under test and its unset addresses would misroute
+        # the SYN.
 
         def fd_at(t: float) -> int:
             return 4 if accept_at is not None and t >= accept_at else fd
@@ -221,7 +222,11 @@ class _Exporter:
             if e.endpoint != side:
                 continue
             f = fd_at(e.t)
-            if e.error == "ECONNRESET":
+            if e.error == "ECONNRESET" and tr.state_at(side, e.t - 1e-9) == "CLOSE_WAIT":
+                # Linux tcp_reset: a RST in CLOSE_WAIT leaves EPIPE, and read() still returns
+                # the end-of-file the FIN brought (tcp_recvmsg looks at SOCK_DONE first)
+                text = f"write({f}, ..., 100) = -1 EPIPE ({_ERRNO_TEXT['EPIPE']})"
+            elif e.error == "ECONNRESET":
                 text = f"read({f}, ..., 1000) = -1 ECONNRESET ({_ERRNO_TEXT['ECONNRESET']})"
             elif e.error == "EPIPE":
                 text = f"write({f}, ..., 100) = -1 EPIPE ({_ERRNO_TEXT['EPIPE']})"
@@ -336,6 +341,8 @@ class _Exporter:
             f"rto={p.get('rto', 1.0):g}",
             "fin_timeout=off" if fin_timeout is None else f"fin_timeout={fin_timeout:g}",
         ]
+        if p.get("profile"):
+            settings.insert(0, f"profile={p['profile']}")
         if p.get("skip_time_wait"):
             settings.append("skip_time_wait=1")
         if self.close_on_eof:
@@ -353,13 +360,17 @@ class _Exporter:
             "//    where the model, like RFC 9293, may have no FIN_WAIT_2 timer;",
             "//  - it splits writes larger than the MSS and sends TCP options the model has not.",
         ]
+        sysctls = []
         if p.get("rfc1337"):
-            out.append("`sysctl -q net.ipv4.tcp_rfc1337=1`")
+            sysctls.append("net.ipv4.tcp_rfc1337=1")
         if fin_timeout is not None:
-            out.append(f"`sysctl -q net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}`")
+            sysctls.append(f"net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}")
         syn_retries = p.get("syn_retries")
         if syn_retries is not None and syn_retries != 6:
-            out.append(f"`sysctl -q net.ipv4.tcp_syn_retries={syn_retries}`")
+            sysctls.append(f"net.ipv4.tcp_syn_retries={syn_retries}")
+        if sysctls:
+            # packetdrill takes one shell command before the first event (parser.y)
+            out.append(f"`sysctl -q {' '.join(sysctls)}`")
         out.append(
             "// Model settings (they win over the sysctls; real packetdrill skips comments):"
         )
@@ -372,7 +383,8 @@ class _Exporter:
         out.append("")
         prev: int | None = None
         for ln in lines:
-            when = _time_text(ln.t) if prev is None else "+" + _time_text(ln.t - prev)
+            # packetdrill wants the first event at 0 (a side that only answers starts later)
+            when = "0" if prev is None else "+" + _time_text(ln.t - prev)
             prev = ln.t
             out.append(f"{when:>8} {ln.text}")
         return "\n".join(out) + "\n"

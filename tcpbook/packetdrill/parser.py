@@ -119,13 +119,25 @@ class Option:
 
 
 @dataclass(frozen=True)
+class TcpiAssert:
+    """``%{ assert tcpi_state == TCP_ESTABLISHED }%``: the one Python idiom the runner reads.
+
+    packetdrill runs ``%{ }%`` blocks in Python with the socket's ``struct tcp_info`` fields as
+    variables and Linux's state names (``TCP_ESTABLISHED`` ... ``TCP_CLOSING``, code.c
+    ``write_symbols``) defined; ``state`` is the name or number as written.
+    """
+
+    state: str
+
+
+@dataclass(frozen=True)
 class Directive:
     """A ``// tcpbook: key=value ...`` comment: a model setting real packetdrill never sees."""
 
     settings: tuple[tuple[str, str], ...]
 
 
-Body = Packet | Syscall | Command | Option | Directive
+Body = Packet | Syscall | Command | Option | Directive | TcpiAssert
 
 
 @dataclass(frozen=True)
@@ -235,11 +247,16 @@ def _statements(clean: str) -> list[tuple[int, str]]:
         start = i
         text = lines[i]
         if "%{" in text:
-            raise _unsupported("%{ }% Python block", i + 1)
+            while "}%" not in text[text.index("%{") :] and i + 1 < len(lines):
+                i += 1
+                text += "\n" + lines[i]
+            if "}%" not in text[text.index("%{") :]:
+                raise _malformed("unterminated %{ Python block", start + 1)
+            out.append((start + 1, text.strip()))
+            i += 1
+            continue
         while (text.count("`") % 2 == 1 or _open_brackets(text) > 0) and i + 1 < len(lines):
             i += 1
-            if "%{" in lines[i]:
-                raise _unsupported("%{ }% Python block", i + 1)
             text += "\n" + lines[i]
         if text.strip():
             out.append((start + 1, text.strip()))
@@ -299,22 +316,22 @@ _PACKET_KINDS_UNSUPPORTED = {
     "mpls": "MPLS encapsulation",
     "sctp": "SCTP",
 }
-#: Options the model does not produce, so an expected segment that lists them cannot match.
-_OUTBOUND_OPTION_UNSUPPORTED = (
+#: Options that change what the connection does (fast open carries data on the SYN, MD5 and
+#: MPTCP change which segments are accepted): unsupported in either direction.
+_OPTION_UNSUPPORTED = (
+    (re.compile(r"\bFO\b|\bFOEXP\b"), "TCP fast open option"),
+    (re.compile(r"\bmd5\b", re.I), "TCP MD5 signature option"),
+    (re.compile(r"\bmp_\w+|\bdss\b", re.I), "MPTCP option"),
+)
+#: Options the model does not produce: by default an expected segment's options are "not
+#: checked"; in strict mode these make the script unsupported.
+_STRICT_OPTION_UNSUPPORTED = (
     (re.compile(r"\bTS\b"), "TCP timestamps check (<TS val ...>) in an expected segment"),
     (re.compile(r"\bsack\s+\d+:\d+"), "SACK blocks in an expected segment"),
-    (re.compile(r"\bFO\b|\bFOEXP\b"), "TCP fast open option"),
-    (re.compile(r"\bmd5\b", re.I), "TCP MD5 signature option"),
-    (re.compile(r"\bmp_\w+|\bdss\b", re.I), "MPTCP option"),
-)
-_INBOUND_OPTION_UNSUPPORTED = (
-    (re.compile(r"\bFO\b|\bFOEXP\b"), "TCP fast open option"),
-    (re.compile(r"\bmd5\b", re.I), "TCP MD5 signature option"),
-    (re.compile(r"\bmp_\w+|\bdss\b", re.I), "MPTCP option"),
 )
 
 
-def _parse_packet(inbound: bool, text: str, line: int) -> Packet:
+def _parse_packet(inbound: bool, text: str, line: int, strict: bool = False) -> Packet:
     head = text.split(None, 1)[0] if text.split() else ""
     kind = _PACKET_KINDS_UNSUPPORTED.get(head.lower())
     if kind:
@@ -367,11 +384,13 @@ def _parse_packet(inbound: bool, text: str, line: int) -> Packet:
             win = value
         rest = rest[word.end() :].strip()
     if options is not None:
-        table = _INBOUND_OPTION_UNSUPPORTED if inbound else _OUTBOUND_OPTION_UNSUPPORTED
+        table = list(_OPTION_UNSUPPORTED)
+        if strict and not inbound:
+            table += _STRICT_OPTION_UNSUPPORTED
         for pattern, what in table:
             if pattern.search(options):
                 raise _unsupported(what, line)
-    if not inbound and win is not None and "RST" not in flags:
+    if strict and not inbound and win is not None and "RST" not in flags:
         raise _unsupported(f"window check (win {win} in an expected segment)", line)
     return Packet(inbound, flags, seq, end, length, ack, win, options)
 
@@ -553,10 +572,14 @@ def _parse_syscall(text: str, line: int) -> Syscall:
         if option and name == "setsockopt":
             raise _unsupported(option, line)
     if name == "getsockopt" and len(args) >= 3 and args[2] == "TCP_INFO":
-        extra = re.findall(r"tcpi_(\w+)\s*=", joined)
-        others = [f for f in extra if f != "state"]
-        if others:
-            raise _unsupported(f"TCP_INFO field tcpi_{others[0]}", line)
+        value = args[3] if len(args) > 3 else ""
+        if not re.fullmatch(r"\[\s*(?:0x[0-9a-fA-F]+|\d+)\s*\]", value):
+            raise _malformed(
+                f"getsockopt TCP_INFO value {value!r}: packetdrill reads TCP_INFO as "
+                "[N] with length [4] (N's first byte is tcpi_state) or in "
+                "%{ assert tcpi_state == TCP_<STATE> }%",
+                line,
+            )
     return Syscall(name, args, ret, errno)
 
 
@@ -576,21 +599,56 @@ def _parse_directive(text: str, line: int) -> Directive:
     return Directive(tuple(items))
 
 
-def parse(text: str) -> Script:
-    """Parse a whole script; raises :class:`ScriptProblem` at the first line that cannot run."""
+def parse(text: str, *, strict: bool = False) -> Script:
+    """Parse a whole script; raises :class:`ScriptProblem` at the first line that cannot run.
+
+    ``strict`` makes what the model does not produce on an expected segment (a window, TCP
+    timestamps, SACK blocks) ``unsupported`` instead of "not checked".
+    """
     clean, directives = _strip_comments(text)
     script = Script()
     found: list[Statement] = []
     for line, body in directives:
         found.append(Statement(line, f"// tcpbook: {body}", None, _parse_directive(body, line)))
     for line, stmt in _statements(clean):
-        found.append(_parse_statement(line, stmt))
+        found.append(_parse_statement(line, stmt, strict))
     found.sort(key=lambda s: s.line)
+    _check_header(found)
     script.statements = found
     return script
 
 
-def _parse_statement(line: int, text: str) -> Statement:
+def _check_header(statements: list[Statement]) -> None:
+    """packetdrill's grammar (parser.y ``script``): ``--options`` first, then at most one
+    untimed shell command, then the timed events, the first at time 0; a later shell command
+    needs a time."""
+    commands = events = 0
+    for st in statements:
+        if isinstance(st.body, Directive):
+            continue
+        if isinstance(st.body, Option):
+            if commands or events:
+                raise _malformed("an --option line after the script has begun", st.line)
+        elif st.time is None:
+            commands += 1
+            if events:
+                raise _malformed(
+                    "a shell command without a time after the first event (write +0 `...`)",
+                    st.line,
+                )
+            if commands > 1:
+                raise _malformed(
+                    "a second shell command before the first event (packetdrill takes one: "
+                    "join them in one `...` or give this one a time)",
+                    st.line,
+                )
+        else:
+            events += 1
+            if events == 1 and st.time.start != 0:
+                raise _malformed("the first event must be at time 0 (packetdrill's run.c)", st.line)
+
+
+def _parse_statement(line: int, text: str, strict: bool = False) -> Statement:
     if text.startswith("--"):
         words = text.split()
         if len(words) != 1:
@@ -608,8 +666,10 @@ def _parse_statement(line: int, text: str) -> Statement:
         raise _malformed("a time with nothing to do", line)
     if time.block_end is not None and (rest[0] in "<>" or rest.startswith("`")):
         raise _malformed("a ... time range is only for blocking system calls", line)
+    if rest.startswith("%{"):
+        return Statement(line, text, time, _code(rest, line))
     if rest[0] in "<>":
-        packet = _parse_packet(rest[0] == "<", rest[1:].strip(), line)
+        packet = _parse_packet(rest[0] == "<", rest[1:].strip(), line, strict)
         if packet.inbound and time.until is not None:
             raise _malformed("a ~ time range is only for expected (>) segments", line)
         return Statement(line, text, time, packet)
@@ -625,3 +685,16 @@ def _command(text: str, line: int) -> Command:
     if not (text.startswith("`") and text.endswith("`") and len(text) >= 2):
         raise _malformed(f"cannot read shell command {text!r}", line)
     return Command(text[1:-1].strip())
+
+
+#: ``assert tcpi_state == NAME`` with an optional ``, message``: the only Python read.
+_TCPI_ASSERT = re.compile(
+    r"^%\{\s*assert\s+tcpi_state\s*==\s*(?P<state>TCPI?_[A-Z0-9_]+|\d+)\s*(?:,[^\n]*?)?\s*\}%$"
+)
+
+
+def _code(text: str, line: int) -> TcpiAssert:
+    m = _TCPI_ASSERT.match(text.strip())
+    if not m:
+        raise _unsupported("%{ }% Python block", line)
+    return TcpiAssert(m.group("state"))

@@ -81,6 +81,8 @@ class PktResult:
     first_mismatch: Mismatch | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    profile: str | None = None
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
@@ -104,6 +106,7 @@ class PktResult:
             out.append(f"{self.name}: {self.problem}")
         path = " -> ".join(self.trace.path("A"))
         out.append(f"tcpbook endpoint: {path}")
+        out.extend(f"not checked: {n}" for n in self.not_checked)
         out.extend(f"note: {n}" for n in self.notes)
         return "\n".join(out)
 
@@ -129,6 +132,8 @@ class PktResult:
             if self.first_mismatch is None
             else self.first_mismatch.to_dict(),
             "notes": list(self.notes),
+            "profile": self.profile,
+            "not_checked": list(self.not_checked),
             "trace": self.trace.to_dict(),
         }
 

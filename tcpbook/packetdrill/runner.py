@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment
+from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment, config_for
 from ..errors import TcpbookError
 from ..host import Host
 from ..kernel import Kernel
+from ..profiles import PROFILES, for_sysctl
+from ..profiles import get as get_profile
 from ..states import State
 from ..trace import Trace
 from .parser import (
@@ -32,6 +34,7 @@ from .parser import (
     ScriptProblem,
     Statement,
     Syscall,
+    TcpiAssert,
     Time,
     parse,
     segment_notation,
@@ -42,7 +45,8 @@ from .syscalls import LINUX_FIN_TIMEOUT, Pending, Syscalls
 
 S = State
 
-DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
+DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs (config.c)
+DEFAULT_TOLERANCE_PERCENT = 12.5  # packetdrill's default --tolerance_percent (config.c)
 LOCAL_ISN = 1000  # the tested endpoint's ISS (tcpbook.settings.ISN_A); scripts see it as 0
 LINUX_MIN_RTO = 0.2  # Linux TCP_RTO_MIN, 200 ms (include/net/tcp.h)
 LINUX_DELACK = 0.04  # Linux TCP_DELACK_MIN, 40 ms
@@ -59,7 +63,7 @@ DELACK_NOTE = (
 )
 SEGMENT_NOTE = "tcpbook sends each write() as one segment; segmentation is outside the model"
 
-#: sysctls with a tcpbook knob: name -> Config field.
+#: Linux sysctls with a tcpbook knob: name -> Config field.
 HONOURED_SYSCTLS = {
     "tcp_fin_timeout": "fin_timeout",
     "tcp_syn_retries": "syn_retries",
@@ -70,6 +74,33 @@ HONOURED_SYSCTLS = {
 }
 _SYSCTL = re.compile(r"net[./]ipv4[./](tcp_\w+)\s*=\s*\"?([\w.-]+)")
 _PROC = re.compile(r"echo\s+\"?([\w.-]+)\"?\s*>\s*/proc/sys/net/ipv4/(tcp_\w+)")
+#: FreeBSD sysctls with a tcpbook knob (tcp_timer.c, tcp_subr.c): name -> (Config field, unit
+#: in seconds). Times are in milliseconds there (``net.inet.tcp.msl=30000``).
+HONOURED_FREEBSD_SYSCTLS = {
+    "msl": ("msl", 0.001),
+    "finwait2_timeout": ("fin_timeout", 0.001),
+    "rexmit_initial": ("rto", 0.001),
+}
+_BSD_SYSCTL = re.compile(r"net\.inet\.tcp\.([\w.]+)\s*=\s*\"?([\w.-]+)")
+_SYSCTL_NAME = re.compile(r"\bnet[./][\w./]+?(?=\s*=)")
+
+
+def _profile_for(sysctls: list[str]) -> str | None:
+    """The kernel profile a script's shell lines point at (:func:`tcpbook.profiles.for_sysctl`:
+    ``net.inet.tcp.*`` is FreeBSD's sysctl tree, ``net.ipv4.*`` Linux's); None for a script
+    with neither, which runs the plain model as ``simulate`` does without a profile."""
+    for text in sysctls:
+        for name in _SYSCTL_NAME.findall(text):
+            kernel = for_sysctl(name.replace("/", "."))
+            if kernel is not None:
+                return kernel.name
+    return None
+
+
+def profile_config(profile: str) -> Config:
+    """The endpoint settings a script runs with under ``profile``: that kernel's timers and
+    rules (:mod:`tcpbook.profiles`); the application reads only what the script reads."""
+    return config_for(get_profile(profile), auto_read=False)
 
 
 class _Stop(Exception):
@@ -123,8 +154,7 @@ class ScriptHost(Host):
     def send(self, segment: Segment) -> None:
         runner = self.runner
         if segment.syn:
-            # packetdrill learns the local ISN from each SYN it sees (a new one after a RST
-            # sent SYN_RECEIVED back to LISTEN)
+            # packetdrill learns the local ISN only from some SYNs (see Runner.isn)
             runner.syn_sent = True
             runner.isn = segment.seq
         self.record(segment, "A")
@@ -150,12 +180,30 @@ class ScriptHost(Host):
 class Runner(Syscalls):
     """One run of one script (use :func:`run_script`)."""
 
-    def __init__(self, script: Script, name: str, config: Config, local_isn: int) -> None:
+    def __init__(
+        self,
+        script: Script,
+        name: str,
+        config: Config,
+        local_isn: int,
+        profile: str | None = None,
+    ) -> None:
         self.script = script
         self.name = name
         self.config = config
+        self.profile = profile
         self.local_isn = local_isn % SEQ_MOD
         self.tolerance = DEFAULT_TOLERANCE_US
+        self.tolerance_percent = DEFAULT_TOLERANCE_PERCENT
+        self.cur_tolerance = DEFAULT_TOLERANCE_US  # this statement's (see _tolerance_for)
+        self.last_event_t: int | None = None  # the previous timed statement's expected time
+        self.connect_armed = False  # connect() called: its SYN sets the local ISN
+        self.passive_isn_known = False  # the first SYN,ACK of a passive open set it
+        self._isn = local_isn % SEQ_MOD
+        self.remote_isn = 0  # the peer's ISN packetdrill counts from (see _learn_remote_isn)
+        self.peer_known = False  # the first segment to a listener (or no socket) came
+        self.awaiting_synack = False  # connect()'s SYN was sent; its SYN,ACK sets remote_isn
+        self.not_checked: list[str] = []
         self.kernel = Kernel(per_second=USEC)  # the clock, in integer microseconds
         self.trace = Trace(f"packetdrill {name}", {})
         self.host = ScriptHost(self)
@@ -170,7 +218,6 @@ class Runner(Syscalls):
         self.accepted = False
         self.established_once = False
         self.syn_sent = False
-        self.isn = self.local_isn
         self.linger0 = False
         self.sk_err: str | None = None
         self.eof = False
@@ -211,8 +258,36 @@ class Runner(Syscalls):
         assert tcb is not None
         return tcb
 
+    @property
+    def isn(self) -> int:
+        """The local ISN the script's numbers are relative to."""
+        return self._isn
+
+    @isn.setter
+    def isn(self, seq: int) -> None:
+        # packetdrill (run_packet.c) learns the local ISN from the SYN a connect() sends
+        # (handle_connect_for_script_packet, each connect() re-arms it) and from the first
+        # SYN,ACK of a passive socket (state SOCKET_PASSIVE_PACKET_RECEIVED), never again: a
+        # second connection on the same addresses (a SYN reaching TIME_WAIT, a new SYN after a
+        # RST sent SYN_RECEIVED back to LISTEN) keeps counting from the first ISN.
+        if self.connect_armed:
+            self.connect_armed = False
+            self._isn = seq
+        elif not self.passive_isn_known and self.ep is not None and self.ep.passive:
+            self.passive_isn_known = True
+            self._isn = seq
+
     def _offset(self) -> int:
         return self.isn if self.syn_sent else 0
+
+    def _tolerance_for(self, t: int) -> int:
+        """packetdrill's ``verify_time`` (run.c): a time is on time within the larger of
+        ``--tolerance_usecs`` and ``--tolerance_percent`` of the time since the previous event's
+        expected time."""
+        tol = self.tolerance
+        if self.last_event_t is not None:
+            tol = max(tol, int(self.tolerance_percent / 100.0 * (t - self.last_event_t)))
+        return tol
 
     def _drain(self) -> None:
         self.endpoint()
@@ -290,6 +365,8 @@ class Runner(Syscalls):
             self.mismatch,
             self.problem,
             self.notes,
+            self.profile,
+            self.not_checked,
         )
 
     def _params(self) -> dict[str, Any]:
@@ -303,6 +380,8 @@ class Runner(Syscalls):
             "skip_time_wait": c.skip_time_wait,
             "latency": 0.0,
             "tolerance_usecs": self.tolerance,
+            "tolerance_percent": self.tolerance_percent,
+            "profile": self.profile,
             "local_isn": self.local_isn,
             "script": self.name,
         }
@@ -323,18 +402,23 @@ class Runner(Syscalls):
         t = self._when(stmt.time, stmt.line)
         if stmt.time.kind == "abs":
             self.last_script_time = stmt.time.start
+        self.cur_tolerance = self._tolerance_for(t) if stmt.time.kind != "any" else 0
         if isinstance(body, Packet) and not body.inbound:
             self._expect(stmt, body, t, result)
+            self.last_event_t = t if stmt.time.kind != "any" else self.now
             return
+        self.last_event_t = t
         # On an exact tie a call runs before a timer due at that instant and an injected
         # segment arrives after it, as the simulator orders them (it sets a run's calls first).
-        self._advance(t, inclusive=not isinstance(body, Syscall))
+        self._advance(t, inclusive=not isinstance(body, (Syscall, TcpiAssert)))
         self.stmt_base = self.base
         self.base = self.now
         if isinstance(body, Command):
             self._command(body, result, stmt.line)
         elif isinstance(body, Packet):
             self._inject(body, result)
+        elif isinstance(body, TcpiAssert):
+            self._tcpi_assert(stmt, body, result)
         else:
             assert isinstance(body, Syscall)
             self._syscall(index, stmt, body, t)
@@ -348,6 +432,18 @@ class Runner(Syscalls):
                 raise ScriptProblem("malformed", "--tolerance_usecs needs a number", result.line)
             self.tolerance = int(opt.value)
             result.outcome, result.detail = "pass", f"timing tolerance {self.tolerance} us"
+        elif opt.name == "tolerance_percent":
+            try:
+                percent = float(opt.value or "")
+            except ValueError:
+                percent = -1.0
+            if not 0.0 <= percent <= 100.0:
+                raise ScriptProblem(
+                    "malformed", "--tolerance_percent needs a number from 0 to 100", result.line
+                )
+            self.tolerance_percent = percent
+            result.outcome = "pass"
+            result.detail = f"timing tolerance {percent:g} % of the time since the last event"
         else:
             result.outcome, result.detail = "ignored", f"option --{opt.name} does not apply"
 
@@ -389,6 +485,10 @@ class Runner(Syscalls):
             setattr(c, key, value == "1")
         elif key in ("syn_retries", "synack_retries", "retries2", "orphan_retries"):
             setattr(c, key, int(number()))
+        elif key == "profile":
+            if value not in (*PROFILES, "none"):  # chosen before the run (run_script)
+                known = ", ".join((*PROFILES, "none"))
+                raise ScriptProblem("malformed", f"tcpbook setting profile takes {known}", line)
         elif key == "isn":
             if self.ep is not None or not value.isdigit() or int(value) >= SEQ_MOD:
                 raise ScriptProblem("malformed", "tcpbook setting isn needs 0..4294967295", line)
@@ -398,7 +498,7 @@ class Runner(Syscalls):
                 "malformed",
                 f"unknown tcpbook setting {key!r} (known: linux-rto, rto, msl, fin_timeout, "
                 "rfc1337, skip_time_wait, close_on_eof, syn_retries, synack_retries, retries2, "
-                "orphan_retries, isn)",
+                "orphan_retries, isn, profile)",
                 line,
             )
         if self.ep is not None and key in ("rto", "linux_rto") and not self.syn_sent:
@@ -406,20 +506,21 @@ class Runner(Syscalls):
         return f"{key}={value}"
 
     def _command(self, cmd: Command, result: LineResult, line: int) -> None:
+        """A shell line: sysctls of the script's kernel set the model's knobs where it has
+        them; any other sysctl or command is ignored with a note (it never stops the run)."""
         found = [(m.group(1), m.group(2)) for m in _SYSCTL.finditer(cmd.text)]
         found += [(m.group(2), m.group(1)) for m in _PROC.finditer(cmd.text)]
-        applied = []
+        bsd = [(m.group(1), m.group(2)) for m in _BSD_SYSCTL.finditer(cmd.text)]
+        applied: list[str] = []
+        ignored: list[str] = []
         for name, value in found:
-            if name == "tcp_congestion_control":
-                raise ScriptProblem(
-                    "unsupported", "congestion control (tcp_congestion_control)", line
-                )
             if name == "tcp_ecn" and value not in ("0", "2"):
                 raise ScriptProblem("unsupported", "ECN (net.ipv4.tcp_ecn)", line)
             if name == "tcp_fastopen" and value != "0":
                 raise ScriptProblem("unsupported", "TCP fast open (net.ipv4.tcp_fastopen)", line)
             knob = HONOURED_SYSCTLS.get(name)
             if knob is None:
+                ignored.append(f"net.ipv4.{name}")
                 continue
             if not re.fullmatch(r"-?\d+", value):
                 raise ScriptProblem("malformed", f"sysctl {name} needs an integer", line)
@@ -433,8 +534,29 @@ class Runner(Syscalls):
             else:
                 setattr(self.config, knob, number)
             applied.append(f"{name}={value}")
+        for name, value in bsd:
+            known = HONOURED_FREEBSD_SYSCTLS.get(name)
+            if known is None or not re.fullmatch(r"\d+", value):
+                ignored.append(f"net.inet.tcp.{name}")
+                continue
+            knob, unit = known
+            seconds = int(value) * unit
+            if seconds <= 0:
+                raise ScriptProblem("malformed", f"sysctl net.inet.tcp.{name} must be > 0", line)
+            setattr(self.config, knob, seconds)
+            if knob == "rto" and self.ep is not None and not self.syn_sent:
+                self.ep.rto = seconds
+            applied.append(f"net.inet.tcp.{name}={value}")
+        if ignored:
+            self.notes.append(
+                f"line {line}: sysctl {', '.join(ignored)} has no meaning in the model; ignored"
+            )
         if applied:
             result.outcome, result.detail = "pass", "applied " + ", ".join(applied)
+            if ignored:
+                result.detail += "; ignored " + ", ".join(ignored)
+        elif ignored:
+            result.outcome, result.detail = "ignored", "not modelled: " + ", ".join(ignored)
         else:
             result.outcome, result.detail = "ignored", "shell command not run"
 
@@ -442,24 +564,47 @@ class Runner(Syscalls):
 
     def _inject(self, pkt: Packet, result: LineResult) -> None:
         ep = self.endpoint()
+        self._learn_remote_isn(pkt)
         ack = None
         if "ACK" in pkt.flags:
             ack = ((pkt.ack or 0) + self._offset()) % SEQ_MOD
-        seg = Segment(pkt.flags, pkt.seq, ack, pkt.length)
+        seq = pkt.seq if "SYN" in pkt.flags else (pkt.seq + self.remote_isn) % SEQ_MOD
+        seg = Segment(pkt.flags, seq, ack, pkt.length)
         self.host.record(seg, "B")
         ep.receive(seg)
         self._drain()
         result.outcome = "pass"
         result.detail = "injected"
 
+    def _learn_remote_isn(self, pkt: Packet) -> None:
+        """packetdrill (run_packet.c, socket.h) writes the peer's non-SYN sequence numbers
+        relative to the peer's ISN, which it takes from the first segment that reaches a
+        listening socket or no socket at all (handle_listen_for_script_packet), or from the
+        SYN,ACK answering connect()'s SYN; a SYN's own number is absolute. With the usual
+        ``< S 0:0(0)`` the two agree; a script that opens with ``< S 1000:1000(0)`` and goes on
+        with ``< . 1:1(0)`` means 1001."""
+        if not self.peer_known and (not self.socket_made or self.listening):
+            self.peer_known = True
+            self.remote_isn = pkt.seq
+        elif self.awaiting_synack and pkt.flags == ("SYN", "ACK"):
+            self.awaiting_synack = False
+            self.remote_isn = pkt.seq
+
+    def _script_ack(self, seg: Segment) -> int | None:
+        """An ack the endpoint sent, in the script's numbers (see _learn_remote_isn)."""
+        if seg.ack is None or "SYN" in seg.flags:
+            return seg.ack
+        return (seg.ack - self.remote_isn) % SEQ_MOD
+
     def _notation(self, q: Queued) -> str:
         seg = q.segment
-        return segment_notation(False, seg.flags, (seg.seq - q.offset) % SEQ_MOD, seg.len, seg.ack)
+        seq = (seg.seq - q.offset) % SEQ_MOD
+        return segment_notation(False, seg.flags, seq, seg.len, self._script_ack(seg))
 
     def _expect(self, stmt: Statement, pkt: Packet, t: int, result: LineResult) -> None:
         time = stmt.time
         assert time is not None
-        tol = self.tolerance
+        tol = self.cur_tolerance
         if time.kind == "any":
             lo, hi = None, None
         else:
@@ -502,7 +647,7 @@ class Runner(Syscalls):
             problems.append("sequence number differs")
         if seg.len != pkt.length:
             problems.append("length differs")
-        if "ACK" in pkt.flags and pkt.ack is not None and seg.ack != pkt.ack:
+        if "ACK" in pkt.flags and pkt.ack is not None and self._script_ack(seg) != pkt.ack:
             problems.append("ack number differs")
         if problems:
             if (
@@ -539,8 +684,10 @@ class Runner(Syscalls):
         parts = [f"at {_seconds(q.at)}"]
         if pkt.options is not None and pkt.options != "...":
             parts.append(f"options <{pkt.options}> not checked")
+            self.not_checked.append(f"line {stmt.line}: TCP options <{pkt.options}>")
         if pkt.win is not None:
             parts.append("window not checked")
+            self.not_checked.append(f"line {stmt.line}: window {pkt.win}")
         if "ACK" in pkt.flags and pkt.ack is None:
             parts.append("ack number not given, not checked")
         result.detail = "; ".join(parts)
@@ -591,12 +738,19 @@ def run_script(
     local_isn: int = LOCAL_ISN,
     rto: float | None = None,
     msl: float | None = None,
+    strict: bool = False,
+    profile: str | None = None,
 ) -> PktResult:
     """Run a packetdrill script (its text, or a path to a ``.pkt`` file) against tcpbook.
 
     ``rto`` and ``msl`` override the model's settings (``rto=0.2`` is Linux's minimum RTO).
-    A file that cannot be read raises :class:`TcpbookError`; a script that cannot run is a
-    result with verdict ``malformed`` or ``unsupported``.
+    ``strict`` makes an expected segment's window and options (timestamps, SACK blocks)
+    ``unsupported`` instead of "not checked". ``profile`` names the kernel profile
+    (:mod:`tcpbook.profiles`); without it a ``// tcpbook: profile=NAME`` setting (``none``: the
+    plain model) or the script's sysctl lines choose one (``net.inet.tcp.*``: freebsd,
+    ``net.ipv4.*``: linux), and a script with none of them runs the plain model. A file that
+    cannot be read raises :class:`TcpbookError`; a script that cannot run is a result with
+    verdict ``malformed`` or ``unsupported``.
     """
     text, label = _load(text_or_path)
     config = linux_config()
@@ -606,7 +760,7 @@ def run_script(
         config.msl = msl
     label = name or label
     try:
-        script = parse(text)
+        script = parse(text, strict=strict)
     except ScriptProblem as problem:
         trace = Trace(f"packetdrill {label}", {"msl": float(config.msl), "script": label})
         trace.final = {"A": S.CLOSED.value}
@@ -614,7 +768,21 @@ def run_script(
         lines[0].outcome = "unsupported" if problem.kind == "unsupported" else "mismatch"
         verdict: Verdict = "unsupported" if problem.kind == "unsupported" else "malformed"
         return PktResult(label, verdict, lines, trace, None, problem.message)
-    return Runner(script, label, config, local_isn).run()
+    commands = [s.body.text for s in script.statements if isinstance(s.body, Command)]
+    chosen = profile
+    for st in script.statements:  # a "// tcpbook: profile=NAME" setting
+        if chosen is None and isinstance(st.body, Directive):
+            chosen = dict(st.body.settings).get("profile")
+    if chosen is None:
+        chosen = _profile_for(commands)
+    if chosen == "none" or (chosen is not None and chosen not in PROFILES):
+        chosen = None  # the plain model (a bad name is reported at its own line)
+    config = linux_config() if chosen is None else profile_config(chosen)
+    if rto is not None:
+        config.rto = rto
+    if msl is not None:
+        config.msl = msl
+    return Runner(script, label, config, local_isn, chosen).run()
 
 
 def _line_text(text: str, line: int) -> str:
@@ -636,9 +804,10 @@ def _load(text_or_path: str | Path) -> tuple[str, str]:
     return text_or_path, "script"
 
 
-def cli_main(path: str, *, as_json: bool) -> int:
-    """``python -m tcpbook pkt SCRIPT [--json]``: print the verdict, return the exit status."""
-    result = run_script(Path(path))
+def cli_main(path: str, *, as_json: bool, strict: bool = False, profile: str | None = None) -> int:
+    """``python -m tcpbook pkt SCRIPT [--json] [--strict] [--profile NAME]``: print the
+    verdict, return the exit status."""
+    result = run_script(Path(path), strict=strict, profile=profile)
     if as_json:
         print(result.to_json())
     else:
