@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import TcpbookError
+from ..profiles import DEFAULT_PROFILE
 from .base import Exercise, state_name
 
 #: Experiment 1 of the chapter: A connects, closes first, B's FIN ends it.
@@ -32,9 +33,10 @@ UNREAD = """0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 
 
 def _run(script: str) -> Any:
+    """Run ``script`` under the book's profile (linux), as chapter 08's experiments do."""
     from ..packetdrill import run_script
 
-    return run_script(script)
+    return run_script(script, profile=DEFAULT_PROFILE)
 
 
 def _check_skipped_state(answer: Any) -> tuple[bool, str]:
