@@ -38,11 +38,11 @@ def _check_give_up(answer: Any) -> tuple[bool, str]:
     syns = [s.sent for s in trace.segments if s.src == "A"]
     if abs(got - t) < 0.01:
         return True, (
-            f"Yes: SYNs at {', '.join(f'{x:g}' for x in syns)} s (four 1 s waits, then "
+            f"Yes: SYNs at {', '.join(f'{x:g}' for x in syns)} s (five 1 s waits, then "
             f"doubling), then one last timeout of {t - syns[-1]:g} s: ETIMEDOUT at {t:g} s."
         )
     return False, (
-        f"Not {got:g} s. Linux waits 1 s before each of the first four retransmissions "
+        f"Not {got:g} s. Linux waits 1 s before each of the first five retransmissions "
         "(tcp_syn_linear_timeouts), then doubles the wait; after the last retransmission A "
         "still waits one more (doubled) timeout before giving up."
     )
@@ -100,10 +100,10 @@ EXERCISES: tuple[Exercise, ...] = (
         "to a host that never answers. After how many seconds does connect() fail?",
         _check_give_up,
         (
-            "Write down when each SYN goes out: 0, then 1 s apart four times, then 2 s, 4 s, "
+            "Write down when each SYN goes out: 0, then 1 s apart five times, then 2 s, 4 s, "
             "... later. How long does A wait after the last one?",
         ),
-        "19 s: SYNs at 0, 1, 2, 3, 4, 5, 7 and 11 s (seven retransmissions: four linear, "
+        "19 s: SYNs at 0, 1, 2, 3, 4, 5, 7 and 11 s (seven retransmissions: five 1 s waits, "
         "then doubling), then A waits one more doubled timeout (8 s) and gives up at 19 s. "
         "Under rfc9293 (doubling from the start) three retries would end at 15 s.",
     ),
