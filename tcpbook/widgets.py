@@ -310,6 +310,9 @@ class LadderView:
     CURSOR_GIDS = ("cursor", "cursor-label")
 
     def __init__(self, fig: Figure) -> None:
+        from .render.live import LiveCanvas
+
+        LiveCanvas(fig)  # an Agg canvas that keeps font metrics between drawings
         self.fig = fig
         self._trace: Trace | None = None
         self._background: Any = None

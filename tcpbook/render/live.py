@@ -1,11 +1,14 @@
 """Fast output for a picture that is redrawn many times: the explorer's ladder.
 
-Two costs dominate a live redraw, and both repeat work whose result cannot have changed:
+Three costs of a live redraw repeat work whose result cannot have changed:
 
 * Writing SVG measures every text again: matplotlib caches text extents per renderer, and
   ``savefig`` makes a new SVG renderer each time. :func:`svg_bytes` keeps the measurements
   for the life of the process (they depend only on the string and the font), so the same
   figure gives the same bytes, only sooner.
+* Laying out any text reads its font's height metrics from the font file's tables again
+  (matplotlib keeps the extents of strings, not these). :class:`LiveCanvas` and the SVG
+  renderer keep them, computed by the same arithmetic, so positions are the same to the bit.
 * Encoding PNG filters and deflates every row, though a moving cursor changes a few of them.
   :class:`BandedPNG` deflates the picture in bands of rows, each flushed on a byte boundary
   with a fresh dictionary (zlib's ``Z_FULL_FLUSH`` semantics, RFC 1951 section 3.2.4), so a
@@ -24,9 +27,11 @@ from typing import Any
 
 import numpy as np
 from matplotlib import cbook
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import findfont, get_font
 
 BAND_ROWS = 16  # rows per independently deflated band: a cursor touches two or three
 ZLIB_LEVEL = 1  # speed over size: the bytes go to a browser on the same machine
@@ -34,9 +39,70 @@ _METRICS_MAX = 8192  # text extents kept (a ladder has a few hundred distinct st
 _metrics: dict[tuple[str, Any, Any], tuple[float, float, float]] = {}
 
 
+_heights: dict[tuple[Any, float], tuple[float, float, float] | tuple[None, None, None]] = {}
+
+
+def _font_height_metrics(prop: Any, dpi: float) -> tuple[Any, Any, Any]:
+    """Ascent, descent and line gap of ``prop``'s font at ``dpi``, in pixels, computed as
+    ``matplotlib.text.Text`` computes them from the font's OS/2 (else hhea) table, and kept:
+    matplotlib looks the font file up and reads its tables again for every text it lays out.
+    ``(None, None, None)`` (matplotlib measures as usual) when a fallback list of families
+    makes the font ambiguous."""
+    key = (prop.copy(), dpi)
+    found = _heights.get(key)
+    if found is None:
+        found = (None, None, None)
+        if len(prop.get_family()) == 1:
+            font = get_font(findfont(prop))
+            for table_name, gap_key, ascent_key, descent_key in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table: Any = font.get_sfnt_table(table_name)  # type: ignore[call-overload]
+                if table is None:
+                    continue
+                fontsize = prop.get_size_in_points()
+                units_per_em = font.get_sfnt_table("head")["unitsPerEm"]  # type: ignore[index]
+                scale = 1 / units_per_em * fontsize * dpi / 72  # the same operations, same bits
+                found = (
+                    table[ascent_key] * scale,
+                    -table[descent_key] * scale,
+                    table[gap_key] * scale,
+                )
+                break
+        if len(_heights) >= _METRICS_MAX:
+            _heights.clear()
+        _heights[key] = found
+    return found
+
+
+class MeasuredAggRenderer(RendererAgg):
+    """An Agg renderer that keeps its fonts' height metrics (see :func:`_font_height_metrics`)."""
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[Any, Any, Any]:
+        # ``Text`` lays out with the figure's dpi, which is the renderer's (LiveCanvas below)
+        return _font_height_metrics(prop, self.dpi)
+
+
+class LiveCanvas(FigureCanvasAgg):
+    """The Agg canvas of a figure redrawn many times: its renderer keeps font metrics."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = (w, h, self.figure.dpi)
+        if getattr(self, "_live_key", None) != key:
+            self.renderer = MeasuredAggRenderer(w, h, self.figure.dpi)  # type: ignore[no-untyped-call]
+            self._live_key = key
+        renderer: RendererAgg = self.renderer
+        return renderer
+
+
 class _MeasuredSVGRenderer(RendererSVG):
     """An SVG renderer that remembers text extents across renderers (SVG text is at 72 dpi,
     so the extent depends only on the string, the font properties and math mode)."""
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[Any, Any, Any]:
+        return _font_height_metrics(prop, 72.0)  # print_svg lays out at 72 dpi
 
     def get_text_width_height_descent(
         self, s: str, prop: Any, ismath: Any
