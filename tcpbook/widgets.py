@@ -303,8 +303,10 @@ class LadderView:
     A new trace is drawn in full by ``render.ladder`` into one reused figure. When only the
     cursor moves, the picture without the cursor is kept as a bitmap and just the cursor's
     two artists (the renderer tags them ``gid="cursor"`` and ``"cursor-label"``) are moved
-    and blitted onto it: a few milliseconds instead of a full redraw. If the renderer draws
-    no such artists, every change falls back to the full redraw.
+    by ``render.ladder.move_cursor`` (which places the label as a full drawing would) and
+    blitted onto it; the PNG re-deflates only the rows they touch. A few milliseconds instead
+    of a full redraw, and the same pixels. If the renderer draws no such artists, or cannot
+    move them, every change falls back to the full redraw.
     """
 
     CURSOR_GIDS = ("cursor", "cursor-label")
@@ -381,7 +383,9 @@ class LadderView:
     def _move_cursor(self, trace: Trace, at: float) -> None:
         from .render.ladder import move_cursor
 
-        move_cursor(self.fig, trace, at)
+        if not move_cursor(self.fig, trace, at):  # not a ladder it knows: draw in full
+            self.fig = _draw_ladder(trace, at, self.fig)
+            self._trace, self._cursor, self._background = None, {}, None
 
     def _blit(self, with_cursor: bool) -> bytes:
         if self._background is None:  # no fast path: the figure is drawn as it is

@@ -421,6 +421,31 @@ def test_a_renderer_without_cursor_tags_still_redraws(monkeypatch: pytest.Monkey
     assert "TIME_WAIT" in ex.status
 
 
+def test_tagged_cursor_artists_of_another_renderer_are_redrawn_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Artists tagged "cursor" that ``render.ladder`` did not draw cannot be moved by it: the
+    explorer then draws each cursor position in full rather than show a stale cursor."""
+    calls: list[float | None] = []
+
+    def tagged(trace: tcpbook.Trace, at: float | None, fig: Figure) -> Figure:
+        calls.append(at)
+        fig.clear()
+        ax = fig.add_subplot()
+        ax.axhline(at or 0.0, gid="cursor")
+        ax.text(0.5, at or 0.0, f"t = {at}", gid="cursor-label")
+        ax.set_ylim(trace.end, 0)
+        return fig
+
+    monkeypatch.setattr(widgets, "_draw_ladder", tagged)
+    ex = explore("close", msl=5)
+    ex.set(at=0.5)
+    first = bytes(ex.ladder_image.value)
+    ex.set(at=5.0)
+    assert bytes(ex.ladder_image.value) != first
+    assert calls[-2:] == [0.5, 5.0]  # each position drawn by the renderer itself
+
+
 def _cpu_ms(action: Callable[[], None]) -> float:
     """Processor time of ``action``: unlike wall time, not inflated by other busy processes."""
     start = time.process_time()
