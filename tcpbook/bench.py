@@ -122,14 +122,15 @@ def bench_widget(repeat: int) -> Row:
     msl = iter(range(1, 10**9))
     from matplotlib.figure import Figure
 
+    from tcpbook.render.live import LiveCanvas, svg_bytes
+
     fig = Figure(figsize=(8.0, 8.0))
+    LiveCanvas(fig)  # the canvas the explorer draws on: it keeps font metrics between drawings
 
     def update() -> None:
         # a new MSL each time, as a slider would give, so no cache can answer
         trace = tcpbook.simulate("close", msl=5 + next(msl) % 50, drop=(11,))
-        buf = io.BytesIO()
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
-            ladder(trace, fig=fig).savefig(buf, format="svg", metadata={"Date": None})
+        svg_bytes(ladder(trace, fig=fig))
         state_diagram(trace, at=trace.end / 2).svg()
         plt.close("all")
 
