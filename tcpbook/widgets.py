@@ -20,7 +20,7 @@ import base64
 import io
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
@@ -167,12 +167,34 @@ def _draw_ladder(trace: Trace, at: float | None, fig: Figure) -> Figure:
 _SVG_SIZE = re.compile(r'<svg([^>]*?) width="([0-9.]+)pt" height="[0-9.]+pt"')
 
 
+STATE_SVG_CACHE = 128  # restyled diagrams kept: a run has a few dozen distinct moments
+_state_svgs: dict[Hashable, str] = {}
+
+
 def _state_svg(trace: Trace, at: float | None) -> str:
-    """The diagram's SVG, made to shrink with its box (Graphviz writes a fixed size in pt)."""
+    """The diagram's SVG, made to shrink with its box (Graphviz writes a fixed size in pt).
+
+    The SVG depends only on the highlight (where A and B are, the rows they took), which stays
+    the same for most cursor moves and for most re-runs: each one is restyled once.
+    """
     from . import render
 
-    svg = render.state_diagram(trace, at=at).svg()
-    return _SVG_SIZE.sub(r'<svg\1 width="100%" style="max-width: \2pt; height: auto"', svg, count=1)
+    diagram = render.state_diagram(trace, at=at)
+    hl = diagram.highlight
+    key = (
+        tuple(hl.current.items()),
+        tuple((e, tuple((r, tuple(n)) for r, n in rows.items())) for e, rows in hl.steps.items()),
+        hl.cells,
+    )
+    svg = _state_svgs.pop(key, None)
+    if svg is None:
+        svg = _SVG_SIZE.sub(
+            r'<svg\1 width="100%" style="max-width: \2pt; height: auto"', diagram.svg(), count=1
+        )
+        if len(_state_svgs) >= STATE_SVG_CACHE:
+            del _state_svgs[next(iter(_state_svgs))]  # the least recently used
+    _state_svgs[key] = svg
+    return svg
 
 
 def _state_png(trace: Trace, at: float | None) -> bytes:
@@ -281,16 +303,22 @@ class LadderView:
     A new trace is drawn in full by ``render.ladder`` into one reused figure. When only the
     cursor moves, the picture without the cursor is kept as a bitmap and just the cursor's
     two artists (the renderer tags them ``gid="cursor"`` and ``"cursor-label"``) are moved
-    and blitted onto it: a few milliseconds instead of a full redraw. If the renderer draws
-    no such artists, every change falls back to the full redraw.
+    by ``render.ladder.move_cursor`` (which places the label as a full drawing would) and
+    blitted onto it; the PNG re-deflates only the rows they touch. A few milliseconds instead
+    of a full redraw, and the same pixels. If the renderer draws no such artists, or cannot
+    move them, every change falls back to the full redraw.
     """
 
     CURSOR_GIDS = ("cursor", "cursor-label")
 
     def __init__(self, fig: Figure) -> None:
+        from .render.live import LiveCanvas
+
+        LiveCanvas(fig)  # an Agg canvas that keeps font metrics between drawings
         self.fig = fig
         self._trace: Trace | None = None
         self._background: Any = None
+        self._encoder: Any = None  # BandedPNG of the background
         self._cursor: dict[str, Any] = {}
 
     def picture(self, trace: Trace, at: float | None) -> tuple[str, bytes]:
@@ -334,56 +362,30 @@ class LadderView:
             self._trace, self._cursor = None, {}  # so every change draws in full
 
     def _svg(self, with_cursor: bool) -> bytes:
-        import matplotlib
+        from .render.live import svg_bytes
 
         for artist in self._cursor.values():
             artist.set_visible(with_cursor)
-        buf = io.BytesIO()
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
-            self.fig.savefig(buf, format="svg", metadata={"Date": None})
-        return buf.getvalue()
+        return svg_bytes(self.fig)
 
     def _keep_background(self) -> None:
-        """Rasterise the drawing without its cursor, once, for cursor moves to blit onto."""
+        """Rasterise the drawing without its cursor, once, for cursor moves to blit onto, and
+        keep it deflated in bands: a cursor move re-deflates only the bands it touches."""
+        from .render.live import BandedPNG
+
         for artist in self._cursor.values():
             artist.set_visible(False)
         canvas = self.fig.canvas
         canvas.draw()
         self._background = canvas.copy_from_bbox(self.fig.bbox)  # type: ignore[attr-defined]
+        self._encoder = BandedPNG(canvas.buffer_rgba())  # type: ignore[attr-defined]
 
     def _move_cursor(self, trace: Trace, at: float) -> None:
-        from .render.timeaxis import TimeAxis, seconds
+        from .render.ladder import move_cursor
 
-        line, label = self._cursor["cursor"], self._cursor["cursor-label"]
-        row = TimeAxis.for_trace(trace)(at)
-        line.set_ydata([row, row])
-        states = ", ".join(f"{e}: {trace.state_at(e, at)}" for e in ENDPOINTS)
-        label.set_text(f"t = {seconds(at)} s  ({states})")
-        x0, x1 = line.get_xdata()
-        spots = [
-            (x1 - 0.02, row - 0.2, "right", "bottom"),
-            (x1 - 0.02, row + 0.2, "right", "top"),
-            (x0 + 0.02, row - 0.2, "left", "bottom"),
-            (x0 + 0.02, row + 0.2, "left", "top"),
-        ]
-        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
-        others = [
-            t.get_window_extent(renderer)
-            for ax in self.fig.axes
-            for t in ax.texts
-            if t is not label and t.get_visible()
-        ]
-        for x, y, ha, va in spots:
-            label.set_position((x, y))
-            label.set_horizontalalignment(ha)
-            label.set_verticalalignment(va)
-            box = label.get_window_extent(renderer)
-            if not any(box.overlaps(o) for o in others):
-                break
-        else:
-            label.set_position(spots[0][:2])
-            label.set_horizontalalignment("right")
-            label.set_verticalalignment("bottom")
+        if not move_cursor(self.fig, trace, at):  # not a ladder it knows: draw in full
+            self.fig = _draw_ladder(trace, at, self.fig)
+            self._trace, self._cursor, self._background = None, {}, None
 
     def _blit(self, with_cursor: bool) -> bytes:
         if self._background is None:  # no fast path: the figure is drawn as it is
@@ -394,7 +396,8 @@ class LadderView:
                 artist.set_visible(True)
                 artist.axes.draw_artist(artist)
                 artist.set_visible(False)
-        return _canvas_png(self.fig)
+        png: bytes = self._encoder.encode(self.fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
+        return png
 
 
 # --------------------------------------------------------------------------- the explorer

@@ -354,3 +354,38 @@ def test_the_line_check_sees_a_label_on_a_line() -> None:
     label.set_horizontalalignment(ten.get_horizontalalignment())
     label.set_verticalalignment("center")
     assert any("over #10" in p for p in _labels_over_other_lines(fig))
+
+
+def _cursor(fig: Figure) -> tuple[Line2D, Text]:
+    ax = fig.axes[0]
+    line = next(a for a in ax.lines if a.get_gid() == "cursor")
+    label = next(t for t in ax.texts if t.get_gid() == "cursor-label")
+    return line, label
+
+
+@pytest.mark.parametrize("scenario", ["close", "assassination", "old-duplicate"])
+def test_moving_the_cursor_puts_it_where_a_new_drawing_would(scenario: str) -> None:
+    from tcpbook.render.ladder import move_cursor
+
+    trace = tcpbook.simulate(scenario)
+    fig = ladder(trace, at=0.0)
+    for at in sorted({0.05, trace.end / 3, trace.end / 2, trace.end, trace.end + 5}):
+        assert move_cursor(fig, trace, at)
+        line, label = _cursor(fig)
+        fresh_line, fresh_label = _cursor(ladder(trace, at=at))
+        assert list(line.get_ydata()) == list(fresh_line.get_ydata())
+        assert label.get_text() == fresh_label.get_text()
+        assert label.get_position() == fresh_label.get_position()
+        assert (label.get_ha(), label.get_va()) == (fresh_label.get_ha(), fresh_label.get_va())
+
+
+def test_move_cursor_leaves_other_figures_alone() -> None:
+    from tcpbook.render.ladder import move_cursor
+
+    trace = tcpbook.simulate("close")
+    assert not move_cursor(ladder(trace), trace, 1.0)  # drawn without a cursor
+    other = Figure()
+    other.add_subplot().axhline(0.0, gid="cursor")
+    assert not move_cursor(other, trace, 1.0)
+    with pytest.raises(tcpbook.TcpbookError, match="at must be 0 or more"):
+        move_cursor(ladder(trace, at=0.0), trace, -1.0)

@@ -347,6 +347,61 @@ def test_moving_the_cursor_never_redraws_the_whole_ladder(
     assert len(calls) == 1
 
 
+def _pixels(png: bytes) -> Any:
+    import numpy as np
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kwargs"),
+    [
+        ("close", {"msl": 5}),
+        ("close", {"drop": [11]}),
+        ("handshake", {}),
+        ("assassination", {}),
+        ("old-duplicate", {}),
+    ],
+)
+def test_a_cursor_move_draws_the_pixels_of_a_full_redraw(
+    scenario: str, kwargs: dict[str, Any]
+) -> None:
+    """The fast path (blit the cursor onto the kept bitmap, re-deflate only the bands it touches)
+    gives exactly the picture of drawing the ladder anew at that time: the label is placed as
+    the full drawing places it, and the PNG is lossless, so no tolerance is needed."""
+    trace = tcpbook.simulate(scenario, **kwargs)
+    view = widgets.LadderView(Figure(figsize=(8.0, 8.0), dpi=widgets.LADDER_DPI))
+    assert view.picture(trace, None)[0] == "svg+xml"
+    times = moments(trace)
+    # every moment, then back again: bands re-deflated for one cursor must not leak into the next
+    for t in [*times, *times[::-3]]:
+        fmt, fast = view.picture(trace, t)
+        assert fmt == "png" and fast.startswith(b"\x89PNG\r\n\x1a\n")
+        fig = widgets._draw_ladder(trace, t, Figure(figsize=(8.0, 8.0), dpi=widgets.LADDER_DPI))
+        full = widgets._figure_png(fig, fast=True)
+        assert (_pixels(fast) == _pixels(full)).all(), f"{scenario} at {t} s"
+    whole = widgets._figure_png(
+        widgets._draw_ladder(trace, None, Figure(figsize=(8.0, 8.0), dpi=widgets.LADDER_DPI)),
+        fast=True,
+    )
+    assert (_pixels(view.png(trace, None)) == _pixels(whole)).all()  # no cursor: the background
+
+
+def test_a_new_run_is_the_same_svg_as_savefig(close: Explorer) -> None:
+    """A new run's SVG, written with text extents and font metrics remembered across runs, is
+    byte for byte what a plain ``savefig`` writes for the same figure."""
+    import matplotlib
+
+    close.set(msl=3, at=None)
+    canvas = close._ladder.fig.canvas
+    close.set(msl=4)  # the second run measures from the remembered extents
+    assert close._ladder.fig.canvas is canvas  # the figure's own canvas is back after the SVG
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tcpbook"}):
+        close._ladder.fig.savefig(buf, format="svg", metadata={"Date": None})
+    assert bytes(close.ladder_image.value) == buf.getvalue()
+
+
 def test_a_renderer_without_cursor_tags_still_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the renderer's gid="cursor" artists the explorer draws every picture in full."""
 
@@ -364,6 +419,31 @@ def test_a_renderer_without_cursor_tags_still_redraws(monkeypatch: pytest.Monkey
     ex.set(at=0.9)
     assert bytes(ex.ladder_image.value) != before
     assert "TIME_WAIT" in ex.status
+
+
+def test_tagged_cursor_artists_of_another_renderer_are_redrawn_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Artists tagged "cursor" that ``render.ladder`` did not draw cannot be moved by it: the
+    explorer then draws each cursor position in full rather than show a stale cursor."""
+    calls: list[float | None] = []
+
+    def tagged(trace: tcpbook.Trace, at: float | None, fig: Figure) -> Figure:
+        calls.append(at)
+        fig.clear()
+        ax = fig.add_subplot()
+        ax.axhline(at or 0.0, gid="cursor")
+        ax.text(0.5, at or 0.0, f"t = {at}", gid="cursor-label")
+        ax.set_ylim(trace.end, 0)
+        return fig
+
+    monkeypatch.setattr(widgets, "_draw_ladder", tagged)
+    ex = explore("close", msl=5)
+    ex.set(at=0.5)
+    first = bytes(ex.ladder_image.value)
+    ex.set(at=5.0)
+    assert bytes(ex.ladder_image.value) != first
+    assert calls[-2:] == [0.5, 5.0]  # each position drawn by the renderer itself
 
 
 def _cpu_ms(action: Callable[[], None]) -> float:

@@ -93,6 +93,13 @@ class Placer:
                 overlap += LINE_COST * clipped_length(p0, p1, grown)
         return float(outside + overlap)
 
+    def copy(self) -> Placer:
+        """A placer that knows what this one knows; what it places is its own."""
+        other = Placer.__new__(Placer)
+        other.renderer, other.area, other.owner = self.renderer, self.area, None
+        other.boxes, other.lines = list(self.boxes), list(self.lines)
+        return other
+
     def line(self, p0: tuple[float, float], p1: tuple[float, float], owner: object) -> None:
         """A drawn line (display pixels) that only ``owner``'s labels may cover."""
         self.lines.append((p0, p1, owner))

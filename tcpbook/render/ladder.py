@@ -11,6 +11,7 @@ where they begin, and errors the application sees are written where they happen.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -194,6 +195,7 @@ def _draw_all(
     _draw_errors(cv, trace)
     _draw_segments(cv, trace, captions)
     _draw_gaps(cv)
+    _CURSOR_PLACES[ax] = (cv.placer.copy(), end_row, axis)
     if at is not None:
         _draw_cursor(cv, trace, at, end_row)
     legend(ax, trace, bars)
@@ -571,17 +573,32 @@ def _caption_text(cv: _Canvas, arrow: _Arrow, words: str) -> tuple[Text, list[Sp
     return cap, spots, seg.id
 
 
+def _cursor_text(trace: Trace, at: float) -> str:
+    states = ", ".join(f"{n}: {trace.state_at(n, at)}" for n in X)
+    return f"t = {seconds(at)} s  ({states})"
+
+
+def _cursor_spots(row: float) -> list[Spot]:
+    """Where the cursor's label may sit: right above or below its line, then left."""
+    xr, xl = XLIM[1] - 0.02, XLIM[0] + 0.02
+    return [
+        (xr, row - 0.2, "right", "bottom"),
+        (xr, row + 0.2, "right", "top"),
+        (xl, row - 0.2, "left", "bottom"),
+        (xl, row + 0.2, "left", "top"),
+    ]
+
+
 def _draw_cursor(cv: _Canvas, trace: Trace, at: float, end_row: float) -> None:
     """A dashed line at time ``at`` and where A and B are then."""
     row = min(cv.y(at), end_row)
     cv.ax.add_artist(
         Line2D(list(XLIM), [row, row], color=GREEN, lw=1.6, ls=(0, (6, 2)), zorder=7, gid="cursor")
     )
-    states = ", ".join(f"{n}: {trace.state_at(n, at)}" for n in X)
     cur = cv.ax.text(
         0,
         0,
-        f"t = {seconds(at)} s  ({states})",
+        _cursor_text(trace, at),
         fontsize=7.5,
         color=BLACK,
         family=SANS,
@@ -589,11 +606,42 @@ def _draw_cursor(cv: _Canvas, trace: Trace, at: float, end_row: float) -> None:
         gid="cursor-label",
         bbox={"boxstyle": "round,pad=0.15", "fc": "#E5F5EF", "ec": GREEN, "lw": 0.8},
     )
-    xr, xl = XLIM[1] - 0.02, XLIM[0] + 0.02
-    spots: list[Spot] = [
-        (xr, row - 0.2, "right", "bottom"),
-        (xr, row + 0.2, "right", "top"),
-        (xl, row - 0.2, "left", "bottom"),
-        (xl, row + 0.2, "left", "top"),
-    ]
-    cv.placer.place(cur, spots)
+    cv.placer.place(cur, _cursor_spots(row))
+
+
+#: For each ladder Axes, what its cursor's label was placed among (a copy of the placer just
+#: before the cursor), the last row of its time lines and its time axis: what
+#: :func:`move_cursor` needs to place the label exactly as a full redraw would.
+_CURSOR_PLACES: weakref.WeakKeyDictionary[Axes, tuple[Placer, float, TimeAxis]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def move_cursor(fig: Figure, trace: Trace, at: float) -> bool:
+    """Move the cursor of a ladder drawn by :func:`ladder` (with ``at``) to time ``at``.
+
+    Only the cursor's line and label change; the label is placed as :func:`ladder` would place
+    it for the same ``at``, among the same texts, marks and lines, so blitting the two onto the
+    picture drawn without them gives the full redraw's pixels. False (and nothing changed) if
+    ``fig`` holds no such cursor.
+    """
+    check_at(at)
+    for ax in fig.axes:
+        saved = _CURSOR_PLACES.get(ax)
+        line = next((a for a in ax.lines if a.get_gid() == "cursor"), None)
+        label = next((t for t in ax.texts if t.get_gid() == "cursor-label"), None)
+        if saved is None or line is None or label is None:
+            continue
+        placer, end_row, axis = saved
+        row = min(axis(at), end_row)
+        line.set_ydata([row, row])
+        label.set_text(_cursor_text(trace, at))
+        shown = label.get_visible()
+        label.set_visible(True)  # a hidden text measures as nothing
+        try:
+            with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as draw_ladder does
+                placer.copy().place(label, _cursor_spots(row))
+        finally:
+            label.set_visible(shown)
+        return True
+    return False
