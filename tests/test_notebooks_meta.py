@@ -262,3 +262,39 @@ def test_nav_tool_refuses_a_chapter_without_a_heading(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit, match="no markdown heading"):
         nav.chapters(tmp_path)
+
+
+#: The calls that run the model: each one names its kernel profile, so the reader sees it.
+MODEL_CALL = re.compile(r"(?:tcpbook\.simulate|\bexplore|settings\.simulate|mc\.run|run_script)\(")
+
+
+def _calls(code: str) -> list[str]:
+    """The text of each model call in ``code``, up to its matching parenthesis."""
+    found = []
+    for match in MODEL_CALL.finditer(code):
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(code)):
+            depth += {"(": 1, ")": -1}.get(code[end], 0)
+            if depth == 0:
+                break
+        found.append(code[match.start() : end + 1])
+    return found
+
+
+def test_the_call_finder_sees_each_call_whole() -> None:
+    code = 'explore("close",\n        msl=5)\nprint(tcpbook.simulate("x", profile="linux"))'
+    assert _calls(code) == [
+        'explore("close",\n        msl=5)',
+        'tcpbook.simulate("x", profile="linux")',
+    ]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_every_run_in_the_book_names_its_profile(path: Path) -> None:
+    """A run's numbers depend on its kernel profile; the book never leaves the reader to guess
+    (packetdrill scripts exported with their profile carry it in the script itself)."""
+    for cell in _code_cells(path):
+        for call in _calls(_text(cell)):
+            if call.startswith("run_script(exported"):
+                continue
+            assert "profile=" in call, f"{path.name}: {call!r} does not name its profile"
