@@ -371,7 +371,7 @@ REFUSED = {
     ("old-duplicate", "A"): "the run has 2 connections",
     ("old-duplicate", "B"): "the run has 2 connections",
     ("no-answer", "B"): "host B vanishes",
-    ("a-vanishes", "A"): "host A vanishes at 0.8 s",
+    ("a-vanishes", "A"): "host A vanishes at 0.84 s",
     ("reconnect", "A"): "the run has 2 connections",
     ("reconnect", "B"): "the run has 2 connections",
 }

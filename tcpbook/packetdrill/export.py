@@ -353,6 +353,8 @@ class _Exporter:
             "//    where the model, like RFC 9293, may have no FIN_WAIT_2 timer;",
             "//  - it splits writes larger than the MSS and sends TCP options the model has not.",
         ]
+        if p.get("profile"):  # first: the sysctls and settings below change its values
+            out.append(f"// tcpbook: profile={p['profile']}")
         if p.get("rfc1337"):
             out.append("`sysctl -q net.ipv4.tcp_rfc1337=1`")
         if fin_timeout is not None:

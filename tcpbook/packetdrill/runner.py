@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment
+from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment, config_for
 from ..errors import TcpbookError
 from ..host import Host
 from ..kernel import Kernel
+from ..profiles import LINUX, PROFILES, RFC9293
+from ..profiles import get as get_profile
 from ..states import State
 from ..trace import Trace
 from .parser import (
@@ -371,7 +373,15 @@ class Runner(Syscalls):
                 raise ScriptProblem("malformed", f"tcpbook setting {key} must be >= 0", line)
             return x
 
-        if key == "linux_rto":
+        if key == "profile":
+            if value not in PROFILES:
+                raise ScriptProblem(
+                    "malformed", f"tcpbook setting profile takes {', '.join(PROFILES)}", line
+                )
+            for f in fields(c):  # the kernel's timers and rules; the script's reading kept
+                if f.name != "auto_read":
+                    setattr(c, f.name, getattr(config_for(get_profile(value)), f.name))
+        elif key == "linux_rto":
             c.rto = LINUX_MIN_RTO
         elif key == "rto":
             c.rto = number()
@@ -396,9 +406,9 @@ class Runner(Syscalls):
         else:
             raise ScriptProblem(
                 "malformed",
-                f"unknown tcpbook setting {key!r} (known: linux-rto, rto, msl, fin_timeout, "
-                "rfc1337, skip_time_wait, close_on_eof, syn_retries, synack_retries, retries2, "
-                "orphan_retries, isn)",
+                f"unknown tcpbook setting {key!r} (known: profile, linux-rto, rto, msl, "
+                "fin_timeout, rfc1337, skip_time_wait, close_on_eof, syn_retries, synack_retries, "
+                "retries2, orphan_retries, isn)",
                 line,
             )
         if self.ep is not None and key in ("rto", "linux_rto") and not self.syn_sent:
@@ -579,9 +589,25 @@ class Runner(Syscalls):
 # -- entry points ----------------------------------------------------------------------------
 
 
-def linux_config() -> Config:
-    """The endpoint settings a script runs with unless it says otherwise: Linux defaults."""
-    return Config(fin_timeout=LINUX_FIN_TIMEOUT, auto_read=False)
+def fixed_timer_config() -> Config:
+    """The endpoint settings of a script that names no profile (``// tcpbook: profile=NAME``
+    picks one; an exported script names its run's): the fixed timers the hand-written scripts
+    are written for (every ACK at once, no loss probe, an RTO of ``rto`` doubling
+    without RTT estimation, Linux's retry counts by number, MSL 30 s)."""
+    return replace(
+        config_for(RFC9293, auto_read=False),
+        rto_min=None,
+        msl=LINUX.msl,
+        syn_retries=6,
+        syn_timeout=None,
+        synack_retries=LINUX.synack_retries,
+        retries2=LINUX.retries2,
+        orphan_retries=LINUX.orphan_retries,
+        r2=None,
+        fin_timeout=LINUX_FIN_TIMEOUT,
+        time_wait_restart_on_any=True,
+        time_wait_accepts_syn=True,
+    )
 
 
 def run_script(
@@ -599,7 +625,7 @@ def run_script(
     result with verdict ``malformed`` or ``unsupported``.
     """
     text, label = _load(text_or_path)
-    config = linux_config()
+    config = fixed_timer_config()
     if rto is not None:
         config.rto = rto
     if msl is not None:
