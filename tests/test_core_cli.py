@@ -184,3 +184,24 @@ def test_linux_like_timers_from_the_cli() -> None:
 def test_bad_timer_options(args: list[str]) -> None:
     proc = cli("run", "close", *args)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "head"),
+    [
+        ((), "scenario close (profile linux): MSL 30 s, 2MSL 60 s"),
+        (("--profile", "rfc9293"), "scenario close (profile rfc9293): MSL 120 s, 2MSL 240 s"),
+        (
+            ("--profile", "freebsd", "--msl", "5"),
+            "scenario close (profile freebsd): MSL 5 s, 2MSL 10 s",
+        ),
+    ],
+)
+def test_text_ladder_names_the_profile(args: tuple[str, ...], head: str) -> None:
+    proc = cli("run", "close", *args)
+    assert proc.returncode == 0 and proc.stdout.splitlines()[0] == head
+
+
+def test_without_profile_a_run_is_linux() -> None:
+    assert run_json("close") == run_json("close", "--profile", "linux")
+    assert run_json("close")["params"]["profile"] == "linux"

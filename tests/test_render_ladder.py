@@ -367,3 +367,17 @@ def test_the_line_check_sees_a_label_on_a_line() -> None:
     label.set_horizontalalignment(ten.get_horizontalalignment())
     label.set_verticalalignment("center")
     assert any("over #10" in p for p in _labels_over_other_lines(fig))
+
+
+@pytest.mark.parametrize("profile", ["linux", "freebsd", "rfc9293"])
+def test_the_figure_names_the_runs_profile(profile: str) -> None:
+    fig = ladder(tcpbook.simulate("close", profile=profile))
+    notes = [t.get_text() for t in _texts(fig) if t.get_gid() == "profile"]
+    assert notes == [f"profile {profile}"]
+    assert _clashes(fig) == []
+
+
+def test_a_trace_without_a_profile_gets_no_note() -> None:
+    trace = tcpbook.simulate("close")
+    trace.params.pop("profile")  # as a real capture's trace: no profile to name
+    assert not [t for t in _texts(ladder(trace)) if t.get_gid() == "profile"]
