@@ -99,7 +99,7 @@ RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "--fin-timeout",
         "seconds",
-        "end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
+        "end an orphaned FIN_WAIT_2 after SECONDS (default: the profile's)",
     ),
     ("--skip-time-wait", "switch", "leave TIME_WAIT at once (to see why it exists)"),
     ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337; the freebsd profile does)"),
