@@ -28,9 +28,9 @@ def simulate(scenario: str = "close", settings: Settings | None = None, **change
     when given): ``msl`` (seconds), ``drop``, ``delay``, ``duplicate``, ``fin_timeout``,
     ``skip_time_wait``, ``rfc1337``, ``until``, ``latency``, ``rto``, ``syn_retries``, ``isn_a``,
     ``isn_b``, ``profile``. ``profile`` picks the kernel the endpoints imitate (``linux``,
-    ``freebsd`` or ``rfc9293``, see :mod:`tcpbook.profiles`; ``None``, the plain model: a fixed
-    RTO, immediate ACKs); ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337``
-    given explicitly override its values. ``drop`` lists segments to lose by send order (1 is
+    ``freebsd`` or ``rfc9293``, see :mod:`tcpbook.profiles`; ``linux`` unless given);
+    ``msl``, ``rto``, ``syn_retries``, ``fin_timeout`` and ``rfc1337`` given explicitly
+    override its values. ``drop`` lists segments to lose by send order (1 is
     the first segment of the run, retransmissions count); ``None`` keeps the scenario's own
     loss (``late-fin`` has one) and ``()`` loses nothing. ``delay`` adds seconds to chosen
     segments' flight, ``duplicate`` makes the network deliver a second copy of a segment that

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import simulate
-from .endpoint import INITIAL_RTO, SYN_RETRIES
+from .endpoint import INITIAL_RTO
 from .errors import TcpbookError
-from .profiles import PROFILES
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .scenarios import SCENARIOS
 from .settings import LATENCY, SettingError, Settings
 from .states import table
@@ -90,7 +90,7 @@ RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "--profile",
         "profile",
-        "the kernel whose defaults the endpoints follow (default: the plain model)",
+        f"the kernel whose defaults the endpoints follow (default {DEFAULT_PROFILE})",
     ),
     ("--msl", "seconds", "maximum segment lifetime, s (default: the profile's)"),
     ("--drop", "segments", "lose the N-th segment sent in the run (from 1; retransmissions count)"),
@@ -99,7 +99,7 @@ RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "--fin-timeout",
         "seconds",
-        "end an orphaned FIN_WAIT_2 after SECONDS (Linux tcp_fin_timeout)",
+        "end an orphaned FIN_WAIT_2 after SECONDS (default: the profile's)",
     ),
     ("--skip-time-wait", "switch", "leave TIME_WAIT at once (to see why it exists)"),
     ("--rfc1337", "switch", "ignore RST in TIME_WAIT (RFC 1337; the freebsd profile does)"),
@@ -113,7 +113,7 @@ RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "--syn-retries",
         "count",
-        f"SYN retransmissions before ETIMEDOUT (default: the profile's, else {SYN_RETRIES})",
+        "SYN retransmissions before ETIMEDOUT (default: the profile's)",
     ),
 )
 

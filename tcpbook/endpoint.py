@@ -17,17 +17,17 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal, NamedTuple
 
 from .errors import IllegalCall
-from .profiles import Profile
+from .profiles import DEFAULT_PROFILE, PROFILES, Profile
 from .states import SYNCHRONIZED, State, next_state
 
 S = State
 
-INITIAL_RTO = 1.0  # RFC 6298 section 2.1
-MAX_RTO = 120.0  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows a maximum of at least 60 s
-SYN_RETRIES = 6  # Linux net.ipv4.tcp_syn_retries
-SYNACK_RETRIES = 5  # Linux net.ipv4.tcp_synack_retries
-RETRIES2 = 15  # Linux net.ipv4.tcp_retries2 (RFC 9293 3.8.3 R2 asks for at least 100 s)
-ORPHAN_RETRIES = 8  # Linux net.ipv4.tcp_orphan_retries = 0 means 8
+#: The default profile's values, for code that needs one number (the Monte Carlo models, the
+#: command line's help); :class:`Config` takes all of its defaults from the same profile.
+DEFAULT: Profile = PROFILES[DEFAULT_PROFILE]
+INITIAL_RTO = DEFAULT.initial_rto  # RFC 6298 section 2.1: 1 s in every profile
+MAX_RTO = DEFAULT.rto_max  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows at least 60 s
+ORPHAN_RETRIES: int = DEFAULT.orphan_retries if DEFAULT.orphan_retries is not None else 8
 WINDOW = 65535  # fixed receive window; flow control is outside the book's scope
 
 SEQ_MOD = 1 << 32
@@ -145,43 +145,41 @@ def _bare_ack(seg: Segment) -> bool:
 @dataclass
 class Config:
     """Per-endpoint knobs. :func:`config_for` fills them from a kernel profile
-    (:mod:`tcpbook.profiles`, where each value's source is cited).
-
-    ``Config()`` alone is the plain model: a fixed RTO doubling from ``rto``, every ACK at once,
-    no tail-loss probe, counted retries. The fields after ``close_on_eof`` are the profile's
-    behaviours; their defaults switch each one off.
+    (:mod:`tcpbook.profiles`, where each value's source is cited); ``Config()`` alone is the
+    default profile's (``linux``), so an endpoint built without a configuration behaves as
+    every run does by default.
     """
 
-    rto: float = INITIAL_RTO
-    max_rto: float = MAX_RTO
-    syn_retries: int | None = SYN_RETRIES
-    synack_retries: int = SYNACK_RETRIES
-    retries2: int | None = RETRIES2
-    orphan_retries: int | None = ORPHAN_RETRIES
-    msl: float = 30.0  # Linux: TIME_WAIT is fixed at 60 s = 2 x 30 s; RFC 9293 says 2 minutes
-    fin_timeout: float | None = None
-    rfc1337: bool = False
+    rto: float = DEFAULT.initial_rto
+    max_rto: float = DEFAULT.rto_max
+    syn_retries: int | None = DEFAULT.syn_retries
+    synack_retries: int = DEFAULT.synack_retries
+    retries2: int | None = DEFAULT.retries2
+    orphan_retries: int | None = DEFAULT.orphan_retries
+    msl: float = DEFAULT.msl
+    fin_timeout: float | None = DEFAULT.fin_timeout
+    rfc1337: bool = DEFAULT.rfc1337
     skip_time_wait: bool = False
     auto_read: bool = True
     close_on_eof: bool = False
     # -- kernel behaviours (see tcpbook.profiles.Profile for what each one means) --
-    rto_min: float | None = None  # None: no RTT estimation, the RTO restarts from ``rto``
-    rttvar_floor: float = 0.0
-    rto_slop: float = 0.0
-    syn_linear: int = 0
-    synack_linear: int = 0
-    syn_timeout: float | None = None
-    linux_give_up: bool = False
-    r2: float | None = None
-    rst_on_give_up: bool = False
-    delayed_ack: float | None = None
-    quick_acks: int = 0
-    delay_fin_ack: bool = False
-    tail_loss_probe: bool = False
-    time_wait_accepts_syn: bool = False
-    time_wait_restart_on_any: bool = True
-    drop_synfin: bool = False
-    profile: str | None = None
+    rto_min: float | None = DEFAULT.rto_min  # None: no RTT estimation, the RTO stays ``rto``
+    rttvar_floor: float = DEFAULT.rttvar_floor
+    rto_slop: float = DEFAULT.rto_slop
+    syn_linear: int = DEFAULT.syn_linear
+    synack_linear: int = DEFAULT.synack_linear
+    syn_timeout: float | None = DEFAULT.syn_timeout
+    linux_give_up: bool = DEFAULT.linux_give_up
+    r2: float | None = DEFAULT.r2
+    rst_on_give_up: bool = DEFAULT.rst_on_give_up
+    delayed_ack: float | None = DEFAULT.delayed_ack
+    quick_acks: int = DEFAULT.quick_acks
+    delay_fin_ack: bool = DEFAULT.delay_fin_ack
+    tail_loss_probe: bool = DEFAULT.tail_loss_probe
+    time_wait_accepts_syn: bool = DEFAULT.time_wait_accepts_syn
+    time_wait_restart_on_any: bool = DEFAULT.time_wait_restart_on_any
+    drop_synfin: bool = DEFAULT.drop_synfin
+    profile: str = DEFAULT.name
 
 
 def config_for(profile: Profile, **overrides: Any) -> Config:
@@ -347,7 +345,7 @@ class Endpoint:
     def _computed_rto(self) -> float:
         """RFC 6298 section 2: SRTT + max(G, K * RTTVAR), with each kernel's floor and slop."""
         cfg = self.config
-        if cfg.rto_min is None or self.srtt is None:
+        if cfg.rto_min is None or self.srtt is None:  # no round trip timed (RFC 6298 2.1)
             return cfg.rto
         rto = self.srtt + max(4 * self.rttvar, cfg.rttvar_floor) + cfg.rto_slop
         return min(max(rto, cfg.rto_min), cfg.max_rto)

@@ -507,7 +507,10 @@ def _read_to_eof(s: socket.socket) -> bytes:
 SYSCTLS: dict[str, tuple[str, str]] = {
     "tcp_fin_timeout": ("60", "seconds an orphaned FIN_WAIT_2 socket waits for the peer's FIN"),
     "tcp_syn_retries": ("6", "SYN retransmissions before connect() gives up (ETIMEDOUT)"),
-    "tcp_syn_linear_timeouts": ("4", "of those, how many come at a fixed 1 s (Linux 6.x)"),
+    "tcp_syn_linear_timeouts": (
+        "4",
+        "more SYN retries before those, each after a fixed 1 s (Linux 6.x)",
+    ),
     "tcp_synack_retries": ("5", "SYN,ACK retransmissions by a listener"),
     "tcp_retries2": ("15", "retransmissions of other segments before giving up"),
     "tcp_orphan_retries": ("0", "retransmissions for a closed socket's FIN (0 means 8)"),
@@ -529,17 +532,21 @@ class KernelSettings(Result):
         return int(text) if text is not None and text.strip().isdigit() else None
 
     def simulate(self, scenario: str = "close", **options: Any) -> Trace:
-        """Run ``scenario`` with this machine's timers: MSL 30 s (TIME_WAIT 60 s),
-        ``tcp_fin_timeout``, ``tcp_syn_retries`` and ``tcp_rfc1337``."""
+        """Run ``scenario`` under the ``linux`` profile with this machine's timers: MSL 30 s
+        (TIME_WAIT 60 s), ``tcp_fin_timeout``, ``tcp_syn_retries`` (plus the
+        ``tcp_syn_linear_timeouts`` retries that ``tcp_write_timeout`` adds to it in SYN_SENT;
+        the profile's 4 where the kernel has no such sysctl) and ``tcp_rfc1337``."""
         from . import simulate
+        from .profiles import LINUX
 
         fin_timeout = self.number("tcp_fin_timeout")
         syn_retries = self.number("tcp_syn_retries")
-        mine: dict[str, Any] = {"msl": LINUX_MSL}
+        linear = self.number("tcp_syn_linear_timeouts")
+        mine: dict[str, Any] = {"msl": LINUX_MSL, "profile": "linux"}
         if fin_timeout is not None:
             mine["fin_timeout"] = float(fin_timeout)
         if syn_retries is not None:
-            mine["syn_retries"] = syn_retries
+            mine["syn_retries"] = syn_retries + (LINUX.syn_linear if linear is None else linear)
         if self.number("tcp_rfc1337") is not None:
             mine["rfc1337"] = self.number("tcp_rfc1337") == 1
         return simulate(scenario, **{**mine, **options})

@@ -140,7 +140,8 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "fin-wait-2-hang",
-            "B acknowledges A's FIN but never closes: A waits in FIN_WAIT_2 (see --fin-timeout).",
+            "B acknowledges A's FIN but never closes: A waits in FIN_WAIT_2 until its timeout "
+            "(linux: 60 s; rfc9293: for ever; see --fin-timeout).",
             (*_OPEN, _on("A", S.ESTABLISHED, 0.5, "close")),
         ),
         _exchange_scenario(

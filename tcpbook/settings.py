@@ -18,17 +18,17 @@ from copy import copy
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from .endpoint import INITIAL_RTO, SYN_RETRIES, Config, config_for
+from .endpoint import DEFAULT, Config, config_for
 from .errors import TcpbookError
-from .profiles import PROFILES
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .profiles import get as get_profile
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
 
-#: Linux's effective MSL: TIME_WAIT is fixed at 60 s = 2 x 30 s (TCP_TIMEWAIT_LEN in
-#: include/net/tcp.h); RFC 9293 section 3.4.1 suggests 2 minutes. The endpoint's own default.
-DEFAULT_MSL: float = Config.msl
+#: The default profile's MSL (``linux``: TIME_WAIT is fixed at 60 s = 2 x 30 s,
+#: TCP_TIMEWAIT_LEN in include/net/tcp.h; RFC 9293 section 3.4.1 suggests 2 minutes).
+DEFAULT_MSL: float = DEFAULT.msl
 LATENCY = 0.05  # one-way delay in seconds: a 100 ms round trip, easy to read on a ladder
 ISN_A = 1000
 ISN_B = 5000
@@ -114,9 +114,9 @@ def _count(name: str, value: Any) -> int:
     return value
 
 
-def _profile(name: str, value: Any) -> str | None:
-    """None (the plain model) or the name of a kernel profile (:mod:`tcpbook.profiles`)."""
-    if value is None or (isinstance(value, str) and value in PROFILES):
+def _profile(name: str, value: Any) -> str:
+    """The name of a kernel profile (:mod:`tcpbook.profiles`)."""
+    if isinstance(value, str) and value in PROFILES:
         return value
     raise SettingError(name, f"must be one of: {', '.join(PROFILES)}", value)
 
@@ -128,6 +128,12 @@ class _DefaultFloat(float):
 
 class _DefaultInt(int):
     """The same for a count."""
+
+
+def _default_syn_retries() -> _DefaultInt | None:
+    """The default profile's SYN retry count, marked as a default (``None``: by time only)."""
+    n = DEFAULT.syn_retries
+    return None if n is None else _DefaultInt(n)
 
 
 def _count_or_none(name: str, value: Any) -> int | None:
@@ -191,27 +197,27 @@ class Settings:
     skip_time_wait: bool = setting(False, _flag)
     rfc1337: bool = setting(False, _flag)
     until: float | None = setting(None, _seconds_or_none, _float_or_none)
-    rto: float = setting(_DefaultFloat(INITIAL_RTO), _positive_seconds, float)
-    syn_retries: int | None = setting(_DefaultInt(SYN_RETRIES), _count_or_none, _plain_int)
+    rto: float = setting(_DefaultFloat(DEFAULT.initial_rto), _positive_seconds, float)
+    syn_retries: int | None = setting(_default_syn_retries(), _count_or_none, _plain_int)
     isn_a: int = setting(ISN_A, _isn)
     isn_b: int = setting(ISN_B, _isn)
-    #: The kernel whose defaults the endpoints follow (``None``: the plain model). The settings
-    #: in ``PROFILE_FIELDS`` left at their defaults take the profile's values; given, they win.
-    profile: str | None = setting(None, _profile)
+    #: The kernel whose defaults the endpoints follow (:data:`tcpbook.profiles.DEFAULT_PROFILE`
+    #: unless given). The settings in ``PROFILE_FIELDS`` left at their defaults take the
+    #: profile's values; given, they win.
+    profile: str = setting(DEFAULT_PROFILE, _profile)
 
     def __post_init__(self) -> None:
         for name, default, check, _ in _FIELDS or _fields():
             value = getattr(self, name)
             if value is not default:  # a default is valid as it stands (and this runs per run)
                 object.__setattr__(self, name, check(name, value))
-        if self.profile is not None:
-            kernel = get_profile(self.profile)
-            taken = []
-            for name, field_default in _PROFILE_DEFAULTS:
-                if getattr(self, name) is field_default:  # not given: the profile's value
-                    object.__setattr__(self, name, getattr(kernel, PROFILE_FIELDS[name]))
-                    taken.append(name)
-            self.__dict__["_from_profile"] = frozenset(taken)
+        kernel = get_profile(self.profile)
+        taken = []
+        for name, field_default in _PROFILE_DEFAULTS:
+            if getattr(self, name) is field_default:  # not given: the profile's value
+                object.__setattr__(self, name, getattr(kernel, PROFILE_FIELDS[name]))
+                taken.append(name)
+        self.__dict__["_from_profile"] = frozenset(taken)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -229,17 +235,21 @@ class Settings:
             )
         if base is None and not changes:
             return _defaults()
-        if base is not None and "profile" in changes:
-            # values base took from its profile give way to the new profile's
+        if base is not None:
+            # values base took from its profile are not given: the (new) profile supplies them
             for name in base.__dict__.get("_from_profile", ()):
                 changes.setdefault(name, _FIELD_DEFAULT[name])
         return replace(base, **changes) if base is not None else cls(**changes)
 
     def changed(self) -> dict[str, Any]:
-        """The settings that differ from their defaults."""
+        """The settings that differ from their defaults (a value the profile supplied, not given
+        explicitly, is a default)."""
         out = {}
+        from_profile = self.__dict__.get("_from_profile", ())
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in from_profile:
+                continue
             if f.default is MISSING or value != f.default:
                 out[f.name] = value
         return out
@@ -271,7 +281,7 @@ class Settings:
             recorded = {
                 name: record(getattr(self, name))
                 for name, _, _, record in _FIELDS or _fields()
-                if record is not None and (name != "profile" or self.profile is not None)
+                if record is not None
             }
             object.__setattr__(self, "_recorded", recorded)
         out = recorded.copy()
@@ -318,22 +328,10 @@ def _fields() -> list[_Field]:
 def endpoint_config(settings: Settings, **overrides: Any) -> Config:
     """The endpoint knobs a run's settings imply: its profile's behaviours (delayed ACK,
     tail-loss probe, backoff, ...: :func:`tcpbook.endpoint.config_for`) with the settings'
-    values, or without a profile the plain model (RFC 9293 and Linux defaults for the rest).
-
-    ``overrides`` are a scenario's per-host knobs or a client's own (``auto_read``).
+    values. ``overrides`` are a scenario's per-host knobs or a client's own (``auto_read``).
     """
-    if settings.profile is not None:
-        return config_for(
-            get_profile(settings.profile),
-            rto=settings.rto,
-            syn_retries=settings.syn_retries,
-            msl=settings.msl,
-            fin_timeout=settings.fin_timeout,
-            rfc1337=settings.rfc1337,
-            skip_time_wait=settings.skip_time_wait,
-            **overrides,
-        )
-    return Config(
+    return config_for(
+        get_profile(settings.profile),
         rto=settings.rto,
         syn_retries=settings.syn_retries,
         msl=settings.msl,

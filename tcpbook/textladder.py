@@ -36,6 +36,12 @@ def _arrow(seg: SegmentRecord, trace: Trace) -> str:
     return f"#{seg.id:<3} {text}{end}"
 
 
+def _profile_note(params: dict[str, object]) -> str:
+    """`` (profile linux)`` for a run that names its profile; a capture's trace names none."""
+    profile = params.get("profile")
+    return f" (profile {profile})" if profile else ""
+
+
 def text_ladder(trace: Trace) -> str:
     """One line per segment and per state change, in time order."""
     events: list[tuple[float, int, int, str]] = []
@@ -49,7 +55,8 @@ def text_ladder(trace: Trace) -> str:
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     params = trace.params
     head = [
-        f"scenario {trace.scenario}: MSL {params['msl']:g} s, 2MSL {2 * params['msl']:g} s",
+        f"scenario {trace.scenario}{_profile_note(params)}: "
+        f"MSL {params['msl']:g} s, 2MSL {2 * params['msl']:g} s",
         f"{'time':>9}  A{' ' * (_WIDTH + 3)}B",
     ]
     lines = [f"{t:9.3f}  {text}" for t, _, _, text in events]

@@ -27,7 +27,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .errors import TcpbookError
-from .settings import Settings, segment_numbers
+from .profiles import PROFILES
+from .settings import PROFILE_FIELDS, Settings, segment_numbers
 from .trace import ENDPOINTS, SegmentRecord, Trace, ending
 
 #: Control names ``explore(controls=...)`` accepts, in the order they are laid out.
@@ -59,7 +60,7 @@ STATIC_COLOURS = 256
 STATIC_WIDTH = 800  # px: the stored picture, ladder (800 px) above diagram (shrunk to fit)
 LADDER_MAX_PX = 800  # the live ladder's largest width (its own pixel size at LADDER_DPI)
 FAST_PNG_LEVEL = 1  # zlib level for the live ladder: speed over size (the bytes stay local)
-SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait")
+SIM_KEYS = ("drop", "msl", "fin_timeout", "rfc1337", "skip_time_wait", "profile")
 #: The explorer's settings as JSON in its display, for pages without a kernel.
 EXPLORER_MIME = "application/vnd.tcpbook.explorer+json"
 
@@ -410,8 +411,9 @@ class Explorer(W.VBox):  # type: ignore[misc]
     (the cursor time, ``None`` = the whole run), :attr:`status` (the status line's text),
     :attr:`redraw_ms` (milliseconds each change took, simulation and drawing) and the
     widgets ``drop_toggles``, ``msl_slider``, ``msl_presets``, ``time_slider``, ``play``,
-    ``step_back``, ``step_forward``, ``fin_timeout_dropdown``, ``rfc1337_checkbox``,
-    ``skip_time_wait_checkbox``, ``ladder_image``, ``diagram_html``, ``status_html``.
+    ``step_back``, ``step_forward``, ``profile_toggle``, ``fin_timeout_dropdown``,
+    ``rfc1337_checkbox``, ``skip_time_wait_checkbox``, ``ladder_image``, ``diagram_html``,
+    ``status_html``.
     """
 
     def __init__(
@@ -478,10 +480,10 @@ class Explorer(W.VBox):  # type: ignore[misc]
 
     @property
     def status(self) -> str:
-        """Where A and B are at the cursor, then how each side ends the run."""
+        """The profile the run follows, where A and B are at the cursor, how each side ends."""
         now = describe(self.trace, self.trace.end if self.at is None else self.at)
         ends = "; ".join(f"{e} {ending(self.trace, e)}" for e in ENDPOINTS)
-        return f"{now} By the end: {ends}."
+        return f"Profile {self.settings.profile}. {now} By the end: {ends}."
 
     def set(
         self,
@@ -492,11 +494,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
         fin_timeout: float | None = _UNSET,
         rfc1337: bool = _UNSET,
         skip_time_wait: bool = _UNSET,
+        profile: str = _UNSET,
     ) -> None:
         """Change any of the settings at once, re-simulate if needed, redraw once.
 
         ``drop`` replaces the set of lost segments (``None`` = the scenario's own losses,
-        ``()`` = none); ``at`` moves the cursor (``None`` shows the whole run).
+        ``()`` = none); ``at`` moves the cursor (``None`` shows the whole run). ``profile``
+        picks the kernel (:mod:`tcpbook.profiles`): its MSL, FIN_WAIT_2 timeout and RFC 1337
+        choice replace the old profile's, while values set explicitly (an MSL preset, ...) stay.
         """
         start = time.perf_counter()
         old_settings, old_drops = self.settings, self._drops
@@ -507,6 +512,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
                 ("fin_timeout", fin_timeout),
                 ("rfc1337", rfc1337),
                 ("skip_time_wait", skip_time_wait),
+                ("profile", profile),
             )
             if value is not _UNSET
         }
@@ -594,6 +600,15 @@ class Explorer(W.VBox):  # type: ignore[misc]
         )
         self.skip_time_wait_checkbox.observe(self._on_option, names="value")
 
+        self.profile_toggle = W.ToggleButtons(
+            options=list(PROFILES),
+            value=self.settings.profile,
+            description="kernel",
+            tooltips=[f"run it as {name} would" for name in PROFILES],
+            style={"button_width": "auto"},
+        )
+        self.profile_toggle.observe(self._on_profile, names="value")
+
         self.drop_toggles: list[W.ToggleButton] = []
         self.drop_box = W.GridBox(
             layout=W.Layout(
@@ -614,7 +629,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
             ],
             layout=W.Layout(align_items="flex-start", width="100%"),
         )
-        rows: list[W.Widget] = [self.status_html, pictures]
+        rows: list[W.Widget] = [self.status_html, pictures, self.profile_toggle]
         for name in CONTROLS:
             if name not in self.controls:
                 continue
@@ -668,6 +683,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
             if self.time_slider.index != index:
                 self.time_slider.index = index
 
+            self.profile_toggle.value = self.settings.profile
             self.msl_slider.value = min(max(self.msl, MSL_MIN), MSL_MAX)
             fin_timeout = self.settings.fin_timeout
             choices = list(self.fin_timeout_dropdown.options)
@@ -711,14 +727,27 @@ class Explorer(W.VBox):  # type: ignore[misc]
         if not self._syncing:
             self.set(msl=float(change["new"]))
 
+    def _on_profile(self, change: Mapping[str, Any]) -> None:
+        if not self._syncing:
+            self.set(profile=str(change["new"]))
+
     def _on_option(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
-        self.set(
-            fin_timeout=self.fin_timeout_dropdown.value,
-            rfc1337=bool(self.rfc1337_checkbox.value),
-            skip_time_wait=bool(self.skip_time_wait_checkbox.value),
-        )
+        # only the control that changed: the others keep what the profile supplies
+        owner = id(change.get("owner"))
+        if owner == id(self.fin_timeout_dropdown):
+            self.set(fin_timeout=self.fin_timeout_dropdown.value)
+        elif owner == id(self.rfc1337_checkbox):
+            self.set(rfc1337=bool(self.rfc1337_checkbox.value))
+        elif owner == id(self.skip_time_wait_checkbox):
+            self.set(skip_time_wait=bool(self.skip_time_wait_checkbox.value))
+        else:
+            self.set(
+                fin_timeout=self.fin_timeout_dropdown.value,
+                rfc1337=bool(self.rfc1337_checkbox.value),
+                skip_time_wait=bool(self.skip_time_wait_checkbox.value),
+            )
 
     def _on_drop(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
@@ -751,8 +780,11 @@ class Explorer(W.VBox):  # type: ignore[misc]
     def describe_settings(self) -> str:
         """One deterministic line naming the run: what the plain-text display shows."""
         drops = ", ".join(f"#{n}" for n in self.drops) or "none"
-        text = f"{self.scenario}: MSL {fmt_seconds(self.msl)} s, lost segments {drops}"
-        if self.settings.fin_timeout is not None:
+        text = (
+            f"{self.scenario} (profile {self.settings.profile}): MSL {fmt_seconds(self.msl)} s, "
+            f"lost segments {drops}"
+        )
+        if self.settings.fin_timeout is not None and "fin_timeout" in self.settings.changed():
             text += f", FIN_WAIT_2 timeout {fmt_seconds(float(self.settings.fin_timeout))} s"
         if self.settings.rfc1337:
             text += ", RFC 1337 on"
@@ -783,7 +815,14 @@ class Explorer(W.VBox):  # type: ignore[misc]
             for k, val in settings.changed().items()
             if k not in SIM_KEYS  # latency, rto, ...: what no control changes
         }
-        controlled = {k: getattr(settings, k) for k in SIM_KEYS if k != "drop"}
+        # a value the profile supplies is left out (None): another profile chosen in the page
+        # supplies its own, as set(profile=...) does here
+        given = settings.changed()
+        controlled = {
+            k: getattr(settings, k) if k in given or k not in PROFILE_FIELDS else None
+            for k in SIM_KEYS
+            if k != "drop"
+        }
         return {
             "scenario": self.scenario,
             "controls": list(self.controls),
@@ -803,8 +842,9 @@ def explore(
     """Simulate ``scenario`` and return an :class:`Explorer` for it (display it in Jupyter).
 
     ``controls`` picks the controls to show from ``"drop"``, ``"msl"``, ``"time"``,
-    ``"fin_timeout"``, ``"rfc1337"`` and ``"skip_time_wait"``; ``at`` starts with the cursor
-    at that time; other keywords go to :func:`tcpbook.simulate` (``drop=[11]``, ``msl=5``...).
+    ``"fin_timeout"``, ``"rfc1337"`` and ``"skip_time_wait"`` (the kernel profile chooser is
+    always there); ``at`` starts with the cursor at that time; other keywords go to
+    :func:`tcpbook.simulate` (``drop=[11]``, ``msl=5``, ``profile="freebsd"``...).
     """
     return Explorer(scenario, controls=controls, at=at, **simulate_kwargs)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 import tcpbook
@@ -67,16 +69,17 @@ def test_lost_final_ack_is_reacked_and_restarts_2msl() -> None:
     assert t.segment(11).fate == "dropped"
     fin_again, ack_again = t.segment(12), t.segment(13)
     assert (fin_again.src, fin_again.flags, fin_again.seq) == ("B", ("FIN", "ACK"), 5201)
-    assert fin_again.retransmission and fin_again.sent == pytest.approx(0.85 + 1.0)  # B's RTO
+    # linux: B's tail-loss probe, PTO = min(2 SRTT + 200 ms, RTO) = min(0.4, 0.1 + 0.2) s
+    assert fin_again.retransmission and fin_again.sent == pytest.approx(0.85 + 0.3)
     assert (ack_again.src, ack_again.flags, ack_again.ack) == ("A", ("ACK",), 5202)
-    assert ack_again.sent == pytest.approx(1.9)
-    assert steps(t, "A")[-1] == (pytest.approx(11.9), "CLOSED")  # 2MSL after the re-ACK
-    assert steps(t, "B")[-1] == (pytest.approx(1.95), "CLOSED")
+    assert ack_again.sent == pytest.approx(1.2)
+    assert steps(t, "A")[-1] == (pytest.approx(11.2), "CLOSED")  # 2MSL after the re-ACK
+    assert steps(t, "B")[-1] == (pytest.approx(1.25), "CLOSED")
     restarts = [x for x in t.timers if x.endpoint == "A" and x.timer == "time_wait"]
     assert [(x.action, x.deadline) for x in restarts] == [
         ("start", 10.9),
-        ("start", 11.9),
-        ("fire", 11.9),
+        ("start", 11.2),
+        ("fire", 11.2),
     ]
     assert t.errors == []
 
@@ -114,20 +117,53 @@ def test_simultaneous_close_both_wait() -> None:
         assert t.time_in(side, "TIME_WAIT") == pytest.approx(10.0)
 
 
-def test_fin_wait_2_hangs_forever_by_default() -> None:
-    t = tcpbook.simulate("fin-wait-2-hang")
+def test_fin_wait_2_hangs_forever_under_rfc9293() -> None:
+    """RFC 9293 has no FIN_WAIT_2 timer: A waits for B's FIN for ever."""
+    t = tcpbook.simulate("fin-wait-2-hang", profile="rfc9293")
     assert t.final == {"A": "FIN_WAIT_2", "B": "CLOSE_WAIT"}
 
 
 def test_fin_wait_2_linux_timeout_closes_orphan() -> None:
-    t = tcpbook.simulate("fin-wait-2-hang", fin_timeout=60)
-    assert steps(t, "A")[-2:] == [(0.7, "FIN_WAIT_2"), (pytest.approx(60.7), "CLOSED")]
-    assert t.transitions[-1].cause == "timeout FIN_WAIT_2"
-    assert t.final == {"A": "CLOSED", "B": "CLOSE_WAIT"}
+    """linux (the default): tcp_fin_timeout 60 s ends the orphaned FIN_WAIT_2; B's ACK of
+    the FIN waited 40 ms (delayed ACK), so FIN_WAIT_2 starts at 0.74 s."""
+    for t in (
+        tcpbook.simulate("fin-wait-2-hang"),
+        tcpbook.simulate("fin-wait-2-hang", fin_timeout=60),
+    ):
+        assert steps(t, "A")[-2:] == [(0.74, "FIN_WAIT_2"), (pytest.approx(60.74), "CLOSED")]
+        assert t.transitions[-1].cause == "timeout FIN_WAIT_2"
+        assert t.final == {"A": "CLOSED", "B": "CLOSE_WAIT"}
+    short = tcpbook.simulate("fin-wait-2-hang", fin_timeout=3)  # an explicit one wins
+    assert steps(short, "A")[-1] == (pytest.approx(3.74), "CLOSED")
 
 
-def test_late_fin_gets_rst_after_time_wait_ended() -> None:
-    t = tcpbook.simulate("late-fin")  # MSL 30: 2MSL 60 s < the 64 s backoff gap
+def test_late_fin_never_meets_a_rst_under_linux() -> None:
+    """linux: every FIN copy reaches A in TIME_WAIT (the gaps never reach 2MSL = 60 s), A
+    re-ACKs it and restarts 2MSL, and B gives up silently after its orphan retries."""
+    t = tcpbook.simulate("late-fin")
+    assert not any("RST" in s.flags for s in t.segments)
+    fins = [s for s in t.segments if s.src == "B" and "FIN" in s.flags]
+    assert len(fins) == 10  # the FIN, a loss probe, tcp_orphan_retries = 8 more
+    assert all(s.delivered_to == 1 for s in fins)
+    gaps = [b.sent - a.sent for a, b in itertools.pairwise(fins)]
+    assert max(gaps) < 2 * t.params["msl"]
+    a_end = [tr for tr in t.transitions if tr.endpoint == "A"][-1]
+    assert (a_end.dst, a_end.cause) == ("CLOSED", "timeout 2MSL")
+    assert a_end.t == pytest.approx(fins[-1].arrived + 2 * t.params["msl"])  # the last re-ACK
+    b_end = t.transitions[-1]  # after the last copy, before its next timeout: silently
+    assert (b_end.endpoint, b_end.dst, b_end.cause) == ("B", "CLOSED", "timeout retransmit")
+    assert t.errors == []
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"msl": 5}, {"profile": "freebsd"}],
+    ids=["linux-msl-5", "freebsd"],
+)
+def test_late_fin_gets_rst_after_time_wait_ended(kwargs: dict[str, object]) -> None:
+    """A backoff gap longer than 2MSL (a short MSL; FreeBSD's 64 s > its 60 s TIME_WAIT):
+    the FIN copy finds A gone, and A answers RST."""
+    t = tcpbook.simulate("late-fin", **kwargs)  # type: ignore[arg-type]
     rst = t.segments[-1]
     assert (rst.src, rst.flags, rst.seq) == ("A", ("RST",), 1102)
     late_fin = t.segments[-2]
@@ -160,9 +196,18 @@ def test_refused_rst_ack_and_econnrefused() -> None:
 
 
 def test_no_answer_syn_backoff_then_etimedout() -> None:
+    """linux: tcp_syn_linear_timeouts = 4 retries 1 s apart, then doubling; 11 SYNs, and
+    connect() fails after 131 s (the capture syn-timeout shows about 134 s)."""
     t = tcpbook.simulate("no-answer")
-    assert [s.sent for s in t.segments] == [0, 1, 3, 7, 15, 31, 63]
-    assert [(e.t, e.error) for e in t.errors] == [(127.0, "ETIMEDOUT")]
+    assert [s.sent for s in t.segments] == [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67]
+    assert [(e.t, e.error) for e in t.errors] == [(131.0, "ETIMEDOUT")]
+
+
+def test_no_answer_rfc9293_doubles_until_its_3_minutes() -> None:
+    """rfc9293: every SYN timeout doubles (RFC 6298 5.5); R2 for a SYN is 3 minutes."""
+    t = tcpbook.simulate("no-answer", profile="rfc9293")
+    assert [s.sent for s in t.segments] == [0, 1, 3, 7, 15, 31, 63, 127]
+    assert [(e.t, e.error) for e in t.errors] == [(180.0, "ETIMEDOUT")]
 
 
 def test_abort_sends_rst_no_fin_no_time_wait() -> None:
@@ -182,7 +227,7 @@ def test_close_with_unread_data_sends_rst() -> None:
 def test_a_vanishes_b_retransmits_then_gives_up() -> None:
     t = tcpbook.simulate("a-vanishes")
     fins = [s for s in t.segments if s.src == "B" and "FIN" in s.flags]
-    assert len(fins) == 1 + 8  # Linux tcp_orphan_retries = 8
+    assert len(fins) == 1 + 1 + 8  # a loss probe, then Linux tcp_orphan_retries = 8
     assert all(s.delivered_to is None for s in fins)
     assert t.transitions[-1].cause == "timeout retransmit"
     assert not any("RST" in s.flags for s in t.segments)

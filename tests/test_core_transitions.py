@@ -1,8 +1,14 @@
-"""One test per row of the transition table, driving the sans-IO endpoint directly."""
+"""One test per row of the transition table, driving the sans-IO endpoint directly.
+
+The rows are RFC 9293's, so the endpoints run the ``rfc9293`` profile (every ACK at once, no
+loss probe): a segment handed over is answered at once, with no timer in between. Rows that
+come from a kernel switch its behaviour on in the recipe.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -14,12 +20,19 @@ from tcpbook.endpoint import (
     Segment,
     Send,
     StartTimer,
+    config_for,
     reset_for,
 )
 from tcpbook.errors import IllegalCall
+from tcpbook.profiles import RFC9293
 from tcpbook.states import SYNCHRONIZED, TRANSITIONS, State, Transition, allowed, table
 
 S = State
+
+
+def rfc() -> Config:
+    """A fresh configuration of the ``rfc9293`` profile (a recipe may change its copy)."""
+    return config_for(RFC9293)
 
 
 def sent(ep: Endpoint) -> list[Segment]:
@@ -37,7 +50,7 @@ def deliver(src: Endpoint, dst: Endpoint) -> list[Segment]:
 def established(
     config_a: Config | None = None, config_b: Config | None = None
 ) -> tuple[Endpoint, Endpoint]:
-    a, b = Endpoint(1000, config_a), Endpoint(5000, config_b)
+    a, b = Endpoint(1000, config_a or rfc()), Endpoint(5000, config_b or rfc())
     b.listen()
     a.connect()
     deliver(a, b)  # SYN
@@ -56,17 +69,17 @@ def in_state(
     ``how`` is the call that sends the endpoint's FIN: ``close`` or ``shutdown``.
     """
     if state is S.CLOSED:
-        return Endpoint(1000, config), Endpoint(5000)
+        return Endpoint(1000, config or rfc()), Endpoint(5000, rfc())
     if state is S.LISTEN:
-        x = Endpoint(5000, config)
+        x = Endpoint(5000, config or rfc())
         x.listen()
-        return x, Endpoint(1000)
+        return x, Endpoint(1000, rfc())
     if state is S.SYN_SENT:
-        x = Endpoint(1000, config)
+        x = Endpoint(1000, config or rfc())
         x.connect()
-        return x, Endpoint(5000)
+        return x, Endpoint(5000, rfc())
     if state is S.SYN_RECEIVED:
-        x, y = Endpoint(5000, config), Endpoint(1000)
+        x, y = Endpoint(5000, config or rfc()), Endpoint(1000, rfc())
         x.listen()
         y.connect()
         deliver(y, x)
@@ -119,7 +132,7 @@ def run_retransmissions(x: Endpoint) -> None:
 def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
     """Put an endpoint in ``row.src`` and return the action that is ``row.event``."""
     src, event = row.src, row.event
-    config = Config()
+    config = rfc()
     if event == "timeout FIN_WAIT_2":
         config.fin_timeout = 60.0
     if event == "skip TIME_WAIT":
@@ -133,14 +146,17 @@ def recipe(row: Transition) -> tuple[Endpoint, Callable[[], None]]:
         x, y = in_state(S.TIME_WAIT, config)
         return x, lambda: x.receive(Segment(("SYN",), (x.rcv_nxt + 100_000) % 2**32, None))
     if event == "rcv RST after active OPEN":
-        x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open: not from LISTEN
+        x, y = Endpoint(1000, rfc()), Endpoint(5000, rfc())  # simultaneous open: not from LISTEN
         x.connect(), y.connect()
         x.receive(sent(y)[0])
         assert x.state is S.SYN_RECEIVED
         x.drain()
         return x, lambda: x.receive(rst_at(x))
     if event == "timeout retransmit after active OPEN":
-        x, y = Endpoint(1000), Endpoint(5000)  # simultaneous open gives up: no listener
+        x, y = (
+            Endpoint(1000, rfc()),
+            Endpoint(5000, rfc()),
+        )  # simultaneous open gives up: no listener
         x.connect(), y.connect()
         x.receive(sent(y)[0])
         x.drain()
@@ -244,7 +260,7 @@ def test_every_table_row_happens_as_written(row: Transition) -> None:
     assert Change(row.src, row.dst, row.event) in changes
     if row.src is row.dst:  # TIME_WAIT's re-ACK of a retransmitted FIN restarts 2MSL
         assert changes == [Change(row.src, row.dst, row.event)]
-        assert StartTimer("time_wait", 60.0) in out
+        assert StartTimer("time_wait", 2 * x.config.msl) in out
     flags = [",".join(o.segment.flags) for o in out if isinstance(o, Send)]
     if row.send == "-":
         assert not [f for f in flags if f != "ACK"] or row.event.startswith("timeout retransmit")
@@ -324,19 +340,23 @@ def test_reset_for_segment_without_connection() -> None:
 
 
 def test_syn_retransmission_backoff_and_limit() -> None:
+    """An endpoint without a configuration is the default profile's, linux: four SYN retries
+    1 s apart (tcp_syn_linear_timeouts), then doubling; 10 retransmissions, then CLOSED."""
     a = Endpoint()
+    assert a.config.profile == "linux"
     a.connect()
     delays = [o.delay for o in a.drain() if isinstance(o, StartTimer)]
-    for _ in range(7):
+    for _ in range(11):
+        assert a.state is S.SYN_SENT
         a.timer_fired("retransmit")
         delays += [o.delay for o in a.out if isinstance(o, StartTimer)]
         a.drain() if a.state is not S.CLOSED else None
-    assert delays == [1, 2, 4, 8, 16, 32, 64]
+    assert delays == [1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64]
     assert a.state is S.CLOSED
 
 
 def test_rst_in_time_wait_ignored_with_rfc1337() -> None:
-    x, _ = in_state(S.TIME_WAIT, Config(rfc1337=True))
+    x, _ = in_state(S.TIME_WAIT, replace(rfc(), rfc1337=True))
     x.receive(rst_at(x))
     assert x.state is S.TIME_WAIT
 
@@ -368,7 +388,7 @@ def test_an_illegal_move_is_a_protocol_error_not_an_assertion() -> None:
     with pytest.raises(ProtocolError, match="no transition from LISTEN on 'rcv FIN'"):
         next_state(S.LISTEN, "rcv FIN")
     assert issubclass(ProtocolError, TcpbookError)
-    x = Endpoint(1000)
+    x = Endpoint(1000, rfc())
     with pytest.raises(ProtocolError):
         x._move("rcv ACK of FIN")  # CLOSED has no such row
     assert x.state is S.CLOSED and x.drain() == []

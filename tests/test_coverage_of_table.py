@@ -47,7 +47,7 @@ def test_summary_and_html_name_every_row(table: Coverage) -> None:
     assert html.count("<tr>") == len(TRANSITIONS) + 1
     assert "not reached" not in html
     text = str(table)
-    assert "B send, lose B→A, (lose B→A, fire B retransmit) × 16" in text
+    assert "B send, lose B→A, lose B→A, fire B tlp, (lose B→A, fire B retransmit) × 16" in text
 
 
 def test_driver_witness_description_replays() -> None:

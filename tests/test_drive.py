@@ -56,10 +56,13 @@ def test_moves_offer_network_timers_and_every_call() -> None:
 
 def test_lost_final_ack_retransmitted_fin_reacked_and_2msl_restarts() -> None:
     d = Driver(msl=5)
-    d.run([*OPEN, "A close", "deliver A→B", "deliver B→A", "B close", "deliver B→A"])
+    # linux: B's ACK of the FIN waits for its delayed-ACK timer; the lost final ACK's FIN comes
+    # back as B's tail-loss probe
+    d.run([*OPEN, "A close", "deliver A→B", "fire B delayed_ack", "deliver B→A"])
+    d.run(["B close", "deliver B→A"])
     assert d.states == {"A": "TIME_WAIT", "B": "LAST_ACK"}
     first_deadline = d.hosts["A"].timers["time_wait"]
-    d.run(["lose A→B", "fire B retransmit", "deliver B→A"])
+    d.run(["lose A→B", "fire B tlp", "deliver B→A"])
     assert d.hosts["A"].timers["time_wait"] == pytest.approx(d.now + 10.0)
     assert d.hosts["A"].timers["time_wait"] > first_deadline
     d.apply("deliver A→B")
@@ -89,11 +92,15 @@ def test_vanished_host_answers_nothing_and_makes_no_calls() -> None:
 
 
 def test_segment_older_than_msl_expires() -> None:
-    d = Driver(msl=1)
-    d.run([*OPEN, "A send", "fire A retransmit"])  # the first copy is still in flight
-    d.run(["fire A retransmit"])  # 3 s later: both earlier copies are older than MSL
+    d = Driver(msl=0.5)
+    # linux: a loss probe 0.3 s after the data, then the RTO (0.3 s, then doubled)
+    d.run([*OPEN, "A send", "fire A tlp"])  # the first copy is still in flight
+    assert [s.fate for s in d.trace.segments[3:]] == ["in-flight", "in-flight"]
+    d.run(["fire A retransmit"])  # 0.6 s after the first copy: older than MSL
+    assert [s.fate for s in d.trace.segments[3:]] == ["expired", "in-flight", "in-flight"]
+    d.run(["fire A retransmit"])  # 0.6 s later: every earlier copy is older than MSL
     fates = [s.fate for s in d.trace.segments[3:]]
-    assert fates == ["expired", "expired", "in-flight"]
+    assert fates == ["expired", "expired", "expired", "in-flight"]
 
 
 def test_new_incarnation_after_close_counts_connections() -> None:
@@ -131,7 +138,7 @@ def test_trace_is_deterministic_and_valid_json() -> None:
 
     def run() -> str:
         d = Driver()
-        d.run([*OPEN, "A close", "lose A→B", "fire A retransmit", "deliver A→B"])
+        d.run([*OPEN, "A close", "lose A→B", "fire A tlp", "deliver A→B"])
         return d.trace.to_json()
 
     assert run() == run()

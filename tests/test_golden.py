@@ -1,14 +1,13 @@
 """The golden runs: every stored ``run --json`` output is reproduced exactly by today's model.
 
-``tests/golden/runs.jsonl.gz`` was written by ``tests/golden/make_golden.py`` before the runtime
-was restructured; a refactor that changes a single byte of any of these traces fails here.
+``tests/golden/runs.jsonl.gz`` is written by ``tests/golden/make_golden.py``: runs under the
+default profile (``linux``) and under ``freebsd`` and ``rfc9293``, so a refactor that changes a
+single byte of any profile's traces fails here.
 
-One kind of record is newer than the first stored runs: the transition
-``TIME_WAIT --rcv FIN--> TIME_WAIT`` (the table's self-loop: a retransmitted FIN re-ACKed, 2MSL
-restarted), which the endpoint records as the move it is. A stored run without any self-loop is
-compared with the new trace minus its self-loops (and only those); a stored run that has them
-is compared byte for byte. The file now holds them (30 of the first 401 runs), plus the runs of
-the ``reconnect`` scenario.
+The transition ``TIME_WAIT --rcv FIN--> TIME_WAIT`` (the table's self-loop: a retransmitted FIN
+re-ACKed, 2MSL restarted) is recorded as the move it is; a stored run without any self-loop is
+compared with the new trace minus its self-loops (and only those), one that has them byte for
+byte.
 """
 
 from __future__ import annotations
@@ -39,6 +38,22 @@ def test_there_are_enough_golden_runs() -> None:
     from tcpbook.scenarios import SCENARIOS
 
     assert scenarios == set(SCENARIOS)
+
+
+def test_every_profile_has_golden_runs_of_every_scenario() -> None:
+    """Each profile's runs cover every scenario, and a run without --profile is the default's."""
+    from tcpbook.profiles import DEFAULT_PROFILE, PROFILES
+    from tcpbook.scenarios import SCENARIOS
+
+    for profile in PROFILES:
+        mine = [r for r in RUNS if r["trace"]["params"]["profile"] == profile]
+        assert len(mine) >= 100, profile
+        assert {r["argv"][0] for r in mine} == set(SCENARIOS)
+    for run in RUNS:
+        named = (
+            run["argv"][run["argv"].index("--profile") + 1] if "--profile" in run["argv"] else None
+        )
+        assert run["trace"]["params"]["profile"] == (named or DEFAULT_PROFILE)
 
 
 def _without_time_wait_loops(trace: dict[str, Any]) -> dict[str, Any]:

@@ -396,7 +396,7 @@ REFUSED = {
     ("old-duplicate", "A"): "the run has 2 connections",
     ("old-duplicate", "B"): "the run has 2 connections",
     ("no-answer", "B"): "host B vanishes",
-    ("a-vanishes", "A"): "host A vanishes at 0.8 s",
+    ("a-vanishes", "A"): "host A vanishes at 0.84 s",
     ("reconnect", "A"): "the run has 2 connections",
     ("reconnect", "B"): "the run has 2 connections",
 }
@@ -456,10 +456,10 @@ def test_export_header_says_what_linux_does_differently(tmp_path: Path) -> None:
     export_script(trace, path, side="A")
     text = path.read_text()
     assert "scenario 'close'" in text and "side A" in text
-    assert "40 ms" in text and "200 ms" in text
+    assert "40 ms" in text and "200 ms" in text and "linux profile" in text
     # one shell command before the first event, as packetdrill's grammar wants
     assert "`sysctl -q net.ipv4.tcp_rfc1337=1 net.ipv4.tcp_fin_timeout=3`" in text
-    assert "// tcpbook: msl=5 rto=1 fin_timeout=3" in text
+    assert "// tcpbook: profile=linux msl=5 rto=1 fin_timeout=3" in text
     assert "   +0 > S 0:0(0) <...>" in text
     assert "< S. 0:0(0) ack 1 win 65535 <mss 1000>" in text
     assert run_script(path).verdict == "pass"
@@ -558,9 +558,9 @@ def test_local_sequence_numbers_count_from_the_isn_packetdrill_learned() -> None
     # packetdrill learns the local ISN from connect()'s SYN and from a passive socket's first
     # SYN,ACK only: a later SYN,ACK (a second connection on the same addresses) keeps counting
     # from the first.
-    from tcpbook.packetdrill.runner import Runner, linux_config
+    from tcpbook.packetdrill.runner import Runner, fixed_timer_config
 
-    runner = Runner(parse(SERVER), "s", linux_config(), 5000)
+    runner = Runner(parse(SERVER), "s", fixed_timer_config(), 5000)
     ep = runner.endpoint()
     ep.passive = True
     runner.isn = 7000

@@ -179,8 +179,19 @@ def test_rst_in_time_wait() -> None:
         assert ("rcv RST" in ends) == assassinated, kernel
 
 
-def test_plain_config_keeps_the_fixed_rto() -> None:
-    assert Config().rto_min is None and not Config().tail_loss_probe
+def test_three_profiles_and_one_default_everywhere() -> None:
+    """No fourth model: an endpoint without a configuration, default settings, ``simulate``
+    and the command line all run the default profile, linux."""
+    from tcpbook.profiles import DEFAULT_PROFILE, PROFILES, get
+    from tcpbook.settings import Settings, endpoint_config
+
+    assert list(PROFILES) == ["linux", "freebsd", "rfc9293"] and DEFAULT_PROFILE == "linux"
+    assert Config() == config_for(get("linux")) == endpoint_config(Settings())
+    assert Config().rto_min == 0.2 and Config().tail_loss_probe and Config().delayed_ack == 0.04
+    assert Settings().profile == "linux" == tcpbook.simulate("close").params["profile"]
+    assert (
+        tcpbook.simulate("close").to_json() == tcpbook.simulate("close", profile="linux").to_json()
+    )
 
 
 @pytest.mark.parametrize("kernel", NAMES)
@@ -332,6 +343,8 @@ def test_settings_take_the_profile_values_not_given_and_keep_the_given_ones() ->
     assert kept.msl == 5.0 and kept.rfc1337 is True
     assert endpoint_config(rfc).tail_loss_probe is False
     assert endpoint_config(linux).tail_loss_probe is True
-    assert endpoint_config(Settings()).rto_min is None  # the plain model
+    assert endpoint_config(Settings()) == endpoint_config(linux)  # the default profile
     with pytest.raises(SettingError, match="profile must be one of: linux, freebsd, rfc9293"):
         Settings(profile="bsd")
+    with pytest.raises(SettingError, match="profile must be one of"):
+        Settings(profile=None)  # no plain model without a profile

@@ -134,7 +134,7 @@ def test_the_simulator_takes_the_machines_timers(tmp_path: Path) -> None:
     assert trace.params["fin_timeout"] == 17.0
     assert trace.params["msl"] == 30.0
     assert trace.params["rfc1337"] is True
-    assert trace.params["syn_retries"] == 3
+    assert trace.params["syn_retries"] == 3 + 4  # no tcp_syn_linear_timeouts here: linux's 4
     assert trace.time_in("A", "FIN_WAIT_2") == pytest.approx(17.0, abs=0.2)
 
 
@@ -143,7 +143,18 @@ def test_not_linux_settings_explain_and_still_simulate(tmp_path: Path) -> None:
     assert not settings.linux and not settings.values
     assert "net.inet.tcp.msl" in settings.report()
     trace = settings.simulate("close")
-    assert trace.params["msl"] == 30.0 and trace.params["fin_timeout"] is None
+    # without this machine's numbers: the linux profile's own (tcp_fin_timeout 60 s)
+    assert trace.params["profile"] == "linux"
+    assert trace.params["msl"] == 30.0 and trace.params["fin_timeout"] == 60.0
+
+
+def test_machine_syn_retries_add_the_linear_timeouts(tmp_path: Path) -> None:
+    """tcp_write_timeout counts tcp_syn_retries plus tcp_syn_linear_timeouts SYN retries."""
+    (tmp_path / "tcp_syn_retries").write_text("3\n")
+    (tmp_path / "tcp_syn_linear_timeouts").write_text("2\n")
+    trace = rs.kernel_settings(tmp_path).simulate("no-answer")
+    assert trace.params["syn_retries"] == 5
+    assert len(trace.segments) == 6 and trace.errors[0].error == "ETIMEDOUT"
 
 
 @linux_only

@@ -154,7 +154,10 @@ def test_timers_are_bars_with_durations_and_restarts() -> None:
     texts = [t.get_text() for t in _texts(fig)]
     assert "2MSL = 60 s" in texts
     assert "2MSL = 60 s (restarted)" in texts
-    assert "RTO 1 s, fires" in texts
+    assert "loss probe 0.3 s, fires" in texts  # linux: the lost ACK's FIN comes back as a probe
+    assert "RTO 0.3 s, fires" in [
+        t.get_text() for t in _texts(ladder(tcpbook.simulate("close", drop=[11, 12])))
+    ]  # the probe lost too: the RTO (SRTT 0.1 s + the 200 ms floor) resends it
     bars = [ln for ln in fig.axes[0].lines if ln.get_gid() == "timer-A-time_wait"]
     assert len(bars) == 2  # the first run, cut short by the restart, and the second
 
@@ -301,8 +304,11 @@ def _inside(a: tuple[float, float], b: tuple[float, float], box: Bbox) -> float:
     return length
 
 
-def _labels_over_other_lines(fig: Figure) -> list[str]:
-    """Segment labels and captions along which another segment's line runs."""
+def _labels_over_other_lines(fig: Figure, crossing: int | None = None) -> list[str]:
+    """Segment labels and captions along which another segment's line runs.
+
+    ``crossing`` names a steep line that may pass *through* a label (inside it for no more
+    than 1.5 times the label's height, so it crosses it rather than running along it)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     pieces = _segment_pieces(fig)
@@ -317,6 +323,8 @@ def _labels_over_other_lines(fig: Figure) -> list[str]:
             if other == own:
                 continue
             length = sum(_inside(a, b, box) for a, b in lines)
+            if other == crossing and length <= 1.5 * box.height:
+                continue
             if length > 1.0:
                 problems.append(f"{text.get_text()!r} over #{other} ({length:.0f} px)")
     return problems
@@ -335,15 +343,20 @@ def test_no_label_sits_on_another_segments_line(name: str, captions: bool) -> No
         ({"drop": [11], "skip_time_wait": True, "msl": 5}, 0.0),  # chapter 04's explorer
         ({"msl": 5}, 0.9),  # the close's data exchange, with the cursor
         ({"drop": [8, 9]}, None),
-        ({"delay": {8: 40}}, None),  # #8 expires, running down through later labels
+        # #8 expires, running down through later labels. Under linux the loss probe resends the
+        # FIN (#9) at 0.9 s and #10 follows 40 ms after it, while #8's line still crosses the
+        # whole lane there: no spot beside it is as wide as #9's label, so #9 may cross it.
+        ({"delay": {8: 40}}, None),
         ({"duplicate": {4: 0.3}}, None),  # the copy of #4 crosses #6 and #7
         ({"until": 0.62}, None),
     ],
 )
 def test_no_label_on_another_line_in_the_close(kwargs: dict[str, object], at: float | None) -> None:
     trace = tcpbook.simulate("close", **kwargs)  # type: ignore[arg-type]
+    crossing = 8 if "delay" in kwargs else None
     for captions in (False, True):
-        assert _labels_over_other_lines(ladder(trace, at=at, captions=captions)) == []
+        fig = ladder(trace, at=at, captions=captions)
+        assert _labels_over_other_lines(fig, crossing=crossing) == []
 
 
 def test_the_line_check_sees_a_label_on_a_line() -> None:
@@ -389,3 +402,17 @@ def test_move_cursor_leaves_other_figures_alone() -> None:
     assert not move_cursor(other, trace, 1.0)
     with pytest.raises(tcpbook.TcpbookError, match="at must be 0 or more"):
         move_cursor(ladder(trace, at=0.0), trace, -1.0)
+
+
+@pytest.mark.parametrize("profile", ["linux", "freebsd", "rfc9293"])
+def test_the_figure_names_the_runs_profile(profile: str) -> None:
+    fig = ladder(tcpbook.simulate("close", profile=profile))
+    notes = [t.get_text() for t in _texts(fig) if t.get_gid() == "profile"]
+    assert notes == [f"profile {profile}"]
+    assert _clashes(fig) == []
+
+
+def test_a_trace_without_a_profile_gets_no_note() -> None:
+    trace = tcpbook.simulate("close")
+    trace.params.pop("profile")  # as a real capture's trace: no profile to name
+    assert not [t for t in _texts(ladder(trace)) if t.get_gid() == "profile"]

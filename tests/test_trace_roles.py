@@ -20,8 +20,10 @@ def _outcomes(name: str, **kwargs: object) -> dict[int, str]:
 
 def test_a_vanished_host_is_host_gone_and_a_closed_port_is_no_connection() -> None:
     gone = _outcomes("a-vanishes")
-    assert [gone[n] for n in range(10, 19)] == ["host-gone"] * 9  # B's FIN and 8 retries
-    assert _outcomes("no-answer") == dict.fromkeys(range(1, 8), "host-gone")  # nothing answers
+    # B's FIN, linux's loss probe and 8 orphan retries
+    assert [gone[n] for n in range(10, 20)] == ["host-gone"] * 10
+    # nothing answers any of linux's 11 SYNs
+    assert _outcomes("no-answer") == dict.fromkeys(range(1, 12), "host-gone")
     refused = _outcomes("refused")
     assert refused == {1: "no-connection", 2: "taken"}  # the SYN gets RST,ACK back
     trace = tcpbook.simulate("refused")

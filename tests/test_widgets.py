@@ -69,12 +69,13 @@ def test_status_says_where_both_sides_are_and_until_when() -> None:
 
 def test_status_reports_application_errors_once_they_happened() -> None:
     trace = tcpbook.simulate("no-answer")
-    assert "ETIMEDOUT" not in describe(trace, 100.0)
-    assert describe(trace, 127.0).endswith("A's application saw ETIMEDOUT at 127 s.")
+    assert "ETIMEDOUT" not in describe(trace, 127.0)
+    assert describe(trace, 131.0).endswith("A's application saw ETIMEDOUT at 131 s.")  # linux
 
 
 def test_status_of_a_state_that_never_ends() -> None:
-    trace = tcpbook.simulate("fin-wait-2-hang")
+    """rfc9293 has no FIN_WAIT_2 timer: A waits to the end of the run."""
+    trace = tcpbook.simulate("fin-wait-2-hang", profile="rfc9293")
     assert "A is in FIN_WAIT_2 to the end of the run" in describe(trace, trace.end)
     assert "A is ESTABLISHED to the end" in describe(tcpbook.simulate("handshake"), 0.1)
 
@@ -91,7 +92,7 @@ def test_moments_are_every_time_something_happens() -> None:
     trace = tcpbook.simulate("close")
     times = moments(trace)
     assert times[0] == 0.0 and times[-1] == trace.end == 60.9
-    for t in (0.05, 0.1, 0.6, 0.65, 0.7, 0.85, 0.9, 0.95):
+    for t in (0.05, 0.1, 0.6, 0.65, 0.69, 0.74, 0.85, 0.9, 0.95):  # 0.69: B's delayed ACK
         assert t in times
     assert times == sorted(set(times))
 
@@ -135,11 +136,12 @@ def test_drops_are_kept_by_number_when_msl_changes() -> None:
     ex = explore("close", drop=[11])
     ex.msl_slider.value = 5.0
     assert ex.msl == 5.0 and ex.drops == (11,)
-    # A re-ACKs B's retransmitted FIN at 1.9 s and TIME_WAIT starts over: 2MSL from there.
-    assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(11.0)
+    # A re-ACKs B's FIN, resent by linux's loss probe, at 1.2 s and TIME_WAIT starts over:
+    # 2MSL from there.
+    assert ex.trace.time_in("A", "TIME_WAIT") == pytest.approx(10.3)
     assert ex.status == (
-        "At 11.9 s: A is CLOSED; B is CLOSED. By the end: A closed cleanly after TIME_WAIT; "
-        "B closed cleanly (its FIN was acknowledged)."
+        "Profile linux. At 11.2 s: A is CLOSED; B is CLOSED. By the end: A closed cleanly "
+        "after TIME_WAIT; B closed cleanly (its FIN was acknowledged)."
     )
 
 
@@ -167,7 +169,8 @@ def test_time_slider_moves_the_cursor_and_the_highlight() -> None:
     ex.time_slider.value = 0.9
     assert ex.at == 0.9
     assert ex.status.startswith(
-        "At 0.9 s: A is in TIME_WAIT until 10.9 s; B is in LAST_ACK until 0.95 s. By the end:"
+        "Profile linux. At 0.9 s: A is in TIME_WAIT until 10.9 s; B is in LAST_ACK until "
+        "0.95 s. By the end:"
     )
     assert "TIME_WAIT until 10.9 s" in ex.status_html.value
     assert ex.ladder_image.value != image
@@ -183,11 +186,37 @@ def test_time_slider_moves_the_cursor_and_the_highlight() -> None:
 
 def test_programmatic_set_changes_everything_at_once() -> None:
     ex = explore("close")
-    ex.set(drop=[8], msl=2, at=1.65)
-    assert ex.drops == (8,) and ex.msl == 2.0 and ex.at == 1.65
-    assert ex.msl_slider.value == 2.0 and ex.time_slider.value == 1.65
+    ex.set(drop=[8], msl=2, at=1.04)  # linux's loss probe resends the FIN at 0.9 s
+    assert ex.drops == (8,) and ex.msl == 2.0 and ex.at == 1.04
+    assert ex.msl_slider.value == 2.0 and ex.time_slider.value == 1.04
     assert _toggle(ex, 8).value is True
     assert "B is in CLOSE_WAIT" in ex.status
+
+
+def test_profile_chooser_reruns_and_an_explicit_msl_wins() -> None:
+    ex = explore("late-fin")
+    assert ex.profile_toggle.value == "linux" and list(ex.profile_toggle.options) == [
+        "linux",
+        "freebsd",
+        "rfc9293",
+    ]
+    assert id(ex.profile_toggle) in set(map(id, _tree(ex)))
+    assert not any("RST" in s.flags for s in ex.trace.segments)  # linux: no late FIN meets RST
+    ex.profile_toggle.value = "freebsd"
+    assert ex.settings.profile == "freebsd" and ex.trace.params["profile"] == "freebsd"
+    assert ex.trace.segments[-1].flags == ("RST",)  # its 64 s backoff outlasts 2MSL
+    assert ex.status.startswith("Profile freebsd. ")
+    assert ex.spec()["settings"]["profile"] == "freebsd"
+    ex.set(profile="rfc9293")
+    assert ex.profile_toggle.value == "rfc9293" and ex.msl == 120.0  # the profile's MSL
+    ex.set(msl=5)
+    ex.set(profile="linux")
+    assert ex.msl == 5.0 and ex.msl_slider.value == 5.0  # given explicitly: it stays
+    assert ex.trace.to_dict() == tcpbook.simulate("late-fin", msl=5).to_dict()
+    assert explore("close", profile="freebsd").profile_toggle.value == "freebsd"
+    with pytest.raises(TcpbookError, match="profile must be one of"):
+        ex.set(profile="bsd")
+    assert ex.settings.profile == "linux"
 
 
 def test_cursor_is_clamped_to_the_run() -> None:
@@ -216,7 +245,8 @@ def test_bad_settings_raise_one_line_errors_and_change_nothing() -> None:
 
 
 def test_fin_timeout_control_ends_fin_wait_2() -> None:
-    ex = explore("fin-wait-2-hang", controls=("time", "fin_timeout"))
+    """Under rfc9293, which has no FIN_WAIT_2 timer, the control gives it one."""
+    ex = explore("fin-wait-2-hang", controls=("time", "fin_timeout"), profile="rfc9293")
     assert id(ex.fin_timeout_dropdown) in set(map(id, _tree(ex)))
     assert ex.trace.final["A"] == "FIN_WAIT_2"
     ex.fin_timeout_dropdown.value = 60.0
@@ -243,9 +273,9 @@ def test_display_carries_the_widget_a_static_png_and_plain_text(close: Explorer)
     assert bundle is not None
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == close.model_id
     assert bundle["text/plain"] == (
-        "Explorer — close: MSL 30 s, lost segments none\nAt 60.9 s: A is CLOSED; B is CLOSED. "
-        "By the end: A closed cleanly after TIME_WAIT; B closed cleanly (its FIN was "
-        "acknowledged)."
+        "Explorer — close (profile linux): MSL 30 s, lost segments none\nProfile linux. "
+        "At 60.9 s: A is CLOSED; B is CLOSED. By the end: A closed cleanly after TIME_WAIT; "
+        "B closed cleanly (its FIN was acknowledged)."
     )
     png = base64.b64decode(bundle["image/png"])
     picture = Image.open(io.BytesIO(png))
@@ -291,10 +321,10 @@ def test_static_picture_is_the_ladder_above_the_state_diagram(close: Explorer) -
             "TIME_WAIT cut short by a RST",
             "closed cleanly (its FIN was acknowledged)",
         ),
-        ("fin-wait-2-hang", {}, "still in FIN_WAIT_2", "still in CLOSE_WAIT"),
+        ("fin-wait-2-hang", {"profile": "rfc9293"}, "still in FIN_WAIT_2", "still in CLOSE_WAIT"),
         (
             "fin-wait-2-hang",
-            {"fin_timeout": 60},
+            {},  # linux: tcp_fin_timeout 60 s
             "gave up waiting for the peer's FIN (FIN_WAIT_2 timeout)",
             "still in CLOSE_WAIT",
         ),

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 # -- every row of the table, reached -------------------------------------------------------
 
 _OPEN = ("B listen", "A connect", "deliver A→B", "deliver B→A", "deliver A→B")
-_A_CLOSES = (*_OPEN, "A close", "deliver A→B")  # A in FIN_WAIT_1, B in CLOSE_WAIT, ACK in flight
+# A in FIN_WAIT_1, B in CLOSE_WAIT, B's ACK in flight (sent when its delayed-ACK timer fires:
+# Linux, the default profile, delays the ACK of a FIN)
+_A_CLOSES = (*_OPEN, "A close", "deliver A→B", "fire B delayed_ack")
 
 #: Hand-made move lists for the rows no built-in scenario reaches: each one walks the two
 #: endpoints into the row's source state and then makes the row's event happen.
@@ -36,12 +38,29 @@ DRIVE_WITNESSES: dict[tuple[str, str, str], tuple[tuple[str, ...], dict[str, Any
         ),
         {},
     ),
+    # A's ACK of the SYN,ACK is lost and A aborts: its RST finds B still in SYN_RECEIVED,
+    # which goes back to LISTEN (RFC 9293 3.10.7.4, a passive open)
+    ("SYN_RECEIVED", "rcv RST", "LISTEN"): (
+        (
+            "B listen",
+            "A connect",
+            "deliver A→B",
+            "deliver B→A",
+            "lose A→B",
+            "A abort",
+            "deliver A→B",
+        ),
+        {},
+    ),
     ("CLOSE_WAIT", "timeout retransmit", "CLOSED"): (
         (
             *_A_CLOSES,
             "B send",
             "lose B→A",
             "lose B→A",
+            "fire B tlp",  # Linux's loss probe first
+            "lose B→A",
+            # then the RTO backoff until tcp_retries2's 924.6 s have passed
             *(("fire B retransmit", "lose B→A") * 15),
             "fire B retransmit",
         ),
@@ -189,7 +208,8 @@ def _candidates() -> Iterable[tuple[str, dict[str, Any]]]:
     option_sets += [{"drop": [a, b]} for a in range(1, 12) for b in range(a + 1, 14)]
     for switch in ({"skip_time_wait": True}, {"rfc1337": True}, {"fin_timeout": 60.0}):
         option_sets += [{**switch, "drop": [n]} for n in range(1, 16)]
-    option_sets.append({"profile": "linux"})  # rows only a kernel profile takes
+    # rows only another profile takes (the default is linux)
+    option_sets += [{"profile": "rfc9293"}, {"profile": "freebsd"}]
     for options in option_sets:
         for name in SCENARIOS:
             yield name, options

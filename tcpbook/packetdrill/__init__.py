@@ -78,7 +78,7 @@ from __future__ import annotations
 from .export import export_script, script_text
 from .parser import ScriptProblem, parse
 from .results import LineResult, Mismatch, PktResult
-from .runner import cli_main, linux_config, run_script
+from .runner import cli_main, fixed_timer_config, run_script
 
 __all__ = [
     "LineResult",
@@ -87,7 +87,7 @@ __all__ = [
     "ScriptProblem",
     "cli_main",
     "export_script",
-    "linux_config",
+    "fixed_timer_config",
     "parse",
     "run_script",
     "script_text",

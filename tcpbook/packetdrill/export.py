@@ -17,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..endpoint import SEQ_MOD, WINDOW
 from ..errors import TcpbookError
+from ..profiles import get as get_profile
 from ..scenarios import SCENARIOS
 from ..trace import SegmentRecord, Trace
 from .parser import USEC, flags_notation
@@ -352,22 +353,9 @@ class _Exporter:
             f"// side {side} ({role}) under test; the script plays side {self.peer}.",
             f"// Parameters: {shown}.",
             "// Run it against the tcpbook model: python -m tcpbook pkt THIS_FILE",
-            "// A real Linux kernel will differ on some lines (it is not the model):",
-            "//  - it delays ACKs by about 40 ms and may send an ACK with its next segment;",
-            "//  - it retransmits data and FINs after about 200 ms (minimum RTO, tail-loss",
-            "//    probe), not after RFC 6298's 1 s, and newer kernels retry SYNs linearly first;",
-            "//  - TIME_WAIT lasts 60 s whatever the MSL below; tcp_fin_timeout is 60 s by default",
-            "//    where the model, like RFC 9293, may have no FIN_WAIT_2 timer;",
-            "//  - it splits writes larger than the MSS and sends TCP options the model has not.",
+            *self._differences(p.get("profile")),
         ]
-        sysctls = []
-        if p.get("rfc1337"):
-            sysctls.append("net.ipv4.tcp_rfc1337=1")
-        if fin_timeout is not None:
-            sysctls.append(f"net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}")
-        syn_retries = p.get("syn_retries")
-        if syn_retries is not None and syn_retries != 6:
-            sysctls.append(f"net.ipv4.tcp_syn_retries={syn_retries}")
+        sysctls = _linux_sysctls(p)
         if sysctls:
             # packetdrill takes one shell command before the first event (parser.y)
             out.append(f"`sysctl -q {' '.join(sysctls)}`")
@@ -376,6 +364,28 @@ class _Exporter:
         )
         out.append("// tcpbook: " + " ".join(settings))
         return out
+
+    @staticmethod
+    def _differences(profile: str | None) -> list[str]:
+        """What a real Linux kernel does that the run's model does not (the header's caveats)."""
+        if profile == "linux":
+            return [
+                "// The run used the linux profile (delayed ACK about 40 ms, tail-loss probe,",
+                "// 200 ms RTO floor, linear SYN retries, TIME_WAIT 60 s). A real Linux kernel",
+                "// still differs a little: its timers run on jiffies and a timer wheel (a few ms,",
+                "// more on long timers), and it splits writes larger than the MSS and sends TCP",
+                "// options the model has not.",
+            ]
+        return [
+            "// A real Linux kernel will differ on some lines (it is not the model):",
+            "//  - it delays ACKs by about 40 ms and may send an ACK with its next segment;",
+            "//  - it retransmits data and FINs after about 200 ms (minimum RTO, tail-loss",
+            "//    probe), not after RFC 6298's 1 s, and newer kernels retry SYNs linearly first;",
+            "//  - TIME_WAIT lasts 60 s whatever the MSL below; tcp_fin_timeout is 60 s by default",
+            "//    where the model, like RFC 9293, may have no FIN_WAIT_2 timer;",
+            "//  - it splits writes larger than the MSS and sends TCP options the model has not.",
+            "// Export with --profile linux for a script meant to pass on a Linux kernel.",
+        ]
 
     def _render(self) -> str:
         lines = sorted(self.lines, key=lambda ln: (ln.t, ln.rank, ln.order))
@@ -388,3 +398,22 @@ class _Exporter:
             prev = ln.t
             out.append(f"{when:>8} {ln.text}")
         return "\n".join(out) + "\n"
+
+
+def _linux_sysctls(p: dict[str, Any]) -> list[str]:
+    """The Linux sysctls that give a kernel the run's settings, where they differ from Linux's
+    defaults (``tcp_syn_retries`` counts the retries after the ``tcp_syn_linear_timeouts``)."""
+    linux = get_profile("linux")
+    out = []
+    if p.get("rfc1337"):
+        out.append("net.ipv4.tcp_rfc1337=1")
+    fin_timeout = p.get("fin_timeout")
+    if fin_timeout is not None and fin_timeout != linux.fin_timeout:
+        out.append(f"net.ipv4.tcp_fin_timeout={max(1, round(fin_timeout))}")
+    syn_retries = p.get("syn_retries")
+    total = linux.syn_retries
+    if syn_retries is not None and syn_retries != total:
+        if p.get("profile") == "linux":
+            syn_retries = max(0, syn_retries - linux.syn_linear)
+        out.append(f"net.ipv4.tcp_syn_retries={syn_retries}")
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +20,7 @@ from ..endpoint import SEQ_MOD, Change, Config, Endpoint, Segment, config_for
 from ..errors import TcpbookError
 from ..host import Host
 from ..kernel import Kernel
-from ..profiles import PROFILES, for_sysctl
+from ..profiles import LINUX, PROFILES, RFC9293, for_sysctl
 from ..profiles import get as get_profile
 from ..states import State
 from ..trace import Trace
@@ -726,9 +726,25 @@ class Runner(Syscalls):
 # -- entry points ----------------------------------------------------------------------------
 
 
-def linux_config() -> Config:
-    """The endpoint settings a script runs with unless it says otherwise: Linux defaults."""
-    return Config(fin_timeout=LINUX_FIN_TIMEOUT, auto_read=False)
+def fixed_timer_config() -> Config:
+    """The endpoint settings of a script that names no profile (``// tcpbook: profile=NAME``
+    picks one; an exported script names its run's): the fixed timers the hand-written scripts
+    are written for (every ACK at once, no loss probe, an RTO of ``rto`` doubling
+    without RTT estimation, Linux's retry counts by number, MSL 30 s)."""
+    return replace(
+        config_for(RFC9293, auto_read=False),
+        rto_min=None,
+        msl=LINUX.msl,
+        syn_retries=6,
+        syn_timeout=None,
+        synack_retries=LINUX.synack_retries,
+        retries2=LINUX.retries2,
+        orphan_retries=LINUX.orphan_retries,
+        r2=None,
+        fin_timeout=LINUX_FIN_TIMEOUT,
+        time_wait_restart_on_any=True,
+        time_wait_accepts_syn=True,
+    )
 
 
 def run_script(
@@ -746,14 +762,15 @@ def run_script(
     ``rto`` and ``msl`` override the model's settings (``rto=0.2`` is Linux's minimum RTO).
     ``strict`` makes an expected segment's window and options (timestamps, SACK blocks)
     ``unsupported`` instead of "not checked". ``profile`` names the kernel profile
-    (:mod:`tcpbook.profiles`); without it a ``// tcpbook: profile=NAME`` setting (``none``: the
-    plain model) or the script's sysctl lines choose one (``net.inet.tcp.*``: freebsd,
-    ``net.ipv4.*``: linux), and a script with none of them runs the plain model. A file that
+    (:mod:`tcpbook.profiles`); without it a ``// tcpbook: profile=NAME`` setting (``none``: fixed
+    timers, :func:`fixed_timer_config`) or the script's sysctl lines choose one
+    (``net.inet.tcp.*``: freebsd, ``net.ipv4.*``: linux), and a script with none of them runs
+    with the fixed timers. A file that
     cannot be read raises :class:`TcpbookError`; a script that cannot run is a result with
     verdict ``malformed`` or ``unsupported``.
     """
     text, label = _load(text_or_path)
-    config = linux_config()
+    config = fixed_timer_config()
     if rto is not None:
         config.rto = rto
     if msl is not None:
@@ -776,8 +793,8 @@ def run_script(
     if chosen is None:
         chosen = _profile_for(commands)
     if chosen == "none" or (chosen is not None and chosen not in PROFILES):
-        chosen = None  # the plain model (a bad name is reported at its own line)
-    config = linux_config() if chosen is None else profile_config(chosen)
+        chosen = None  # fixed timers (a bad name is reported at its own line)
+    config = fixed_timer_config() if chosen is None else profile_config(chosen)
     if rto is not None:
         config.rto = rto
     if msl is not None:

@@ -189,6 +189,7 @@ def _draw_all(
     _draw_ticks(cv)
     end_row = axis(drawn_end(trace)) + 0.6
     _draw_time_lines(cv, end_row)
+    _draw_profile(cv, trace)
     _draw_states(cv, trace)
     bars = timer_bars(trace)
     _draw_timers(cv, bars)
@@ -283,6 +284,27 @@ def _draw_time_lines(cv: _Canvas, end_row: float) -> None:
             )
             start = b
         ax.add_artist(Line2D([x, x], [start, end_row], color="#555555", lw=1.6, zorder=1))
+
+
+def _draw_profile(cv: _Canvas, trace: Trace) -> None:
+    """ "profile linux" between the two names: which kernel's timers the run followed (a
+    capture's trace names no profile, and gets no note)."""
+    profile = trace.params.get("profile")
+    if not profile:
+        return
+    note = cv.ax.text(
+        0.5,
+        cv.top + 0.45,
+        f"profile {profile}",
+        ha="center",
+        va="top",
+        fontsize=9,
+        fontstyle="italic",
+        color="#555555",
+        family=SANS,
+        gid="profile",
+    )
+    cv.placer.fixed(note)
 
 
 def _draw_gaps(cv: _Canvas) -> None:
@@ -579,13 +601,19 @@ def _cursor_text(trace: Trace, at: float) -> str:
 
 
 def _cursor_spots(row: float) -> list[Spot]:
-    """Where the cursor's label may sit: right above or below its line, then left."""
+    """Where the cursor's label may sit: right above or below its line, then left; a little
+    further off when segments crowd it (the 40 ms delayed ACK and the loss probe put more labels
+    in fewer rows)."""
     xr, xl = XLIM[1] - 0.02, XLIM[0] + 0.02
     return [
-        (xr, row - 0.2, "right", "bottom"),
-        (xr, row + 0.2, "right", "top"),
-        (xl, row - 0.2, "left", "bottom"),
-        (xl, row + 0.2, "left", "top"),
+        spot
+        for lift in (0.2, 0.6, 1.0)
+        for spot in (
+            (xr, row - lift, "right", "bottom"),
+            (xr, row + lift, "right", "top"),
+            (xl, row - lift, "left", "bottom"),
+            (xl, row + lift, "left", "top"),
+        )
     ]
 
 

@@ -15,10 +15,24 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from ..trace import SegmentRecord, Trace
-from ._style import BLACK, GREY, LOSS_RED, ORANGE, PURPLE, SKY
+from ._style import BLACK, GREEN, GREY, LOSS_RED, ORANGE, PURPLE, SKY
 from .timeaxis import seconds
 
-TIMER_COLOUR = {"retransmit": SKY, "time_wait": ORANGE, "fin_wait_2": PURPLE}
+TIMER_COLOUR = {
+    "retransmit": SKY,
+    "tlp": GREEN,
+    "delayed_ack": GREY,
+    "time_wait": ORANGE,
+    "fin_wait_2": PURPLE,
+}
+#: Each timer's name in the legend, in the legend's order.
+TIMER_NAME = {
+    "retransmit": "retransmission timer",
+    "tlp": "loss-probe timer",
+    "delayed_ack": "delayed-ACK timer",
+    "time_wait": "2MSL timer",
+    "fin_wait_2": "FIN_WAIT_2 timer",
+}
 
 
 # --------------------------------------------------------------------------- segments
@@ -94,7 +108,8 @@ def timer_bars(trace: Trace) -> list[TimerBar]:
 
 
 def timer_text(bar: TimerBar) -> str | None:
-    """A bar's label, or None for a routine retransmission timer that was simply cancelled."""
+    """A bar's label, or None for a routine timer that was simply cancelled (a retransmission
+    timer or loss probe whose segment was ACKed, a delayed ACK that another segment sent)."""
     dur = seconds(bar.duration)
     if bar.timer == "time_wait":
         text = f"2MSL = {dur} s"
@@ -103,10 +118,11 @@ def timer_text(bar: TimerBar) -> str | None:
     else:
         if bar.how not in ("fire", "running") and not bar.restarted:
             return None
-        text = f"RTO {dur} s"
+        name = {"tlp": "loss probe", "delayed_ack": "delayed ACK"}.get(bar.timer, "RTO")
+        text = f"{name} {dur} s"
     if bar.restarted:
         text += " (restarted)"
-    if bar.how == "fire" and bar.timer == "retransmit":
+    if bar.how == "fire" and bar.timer in ("retransmit", "tlp"):
         text += ", fires"
     return text
 
@@ -141,14 +157,9 @@ def legend(ax: Axes, trace: Trace, bars: Sequence[TimerBar]) -> None:
             handle = Line2D([], [], ls="")
             handle.set(**{**END_MARKS[outcome], "ms": 5})
             items.append((handle, words))
-    names = {
-        "retransmit": "retransmission timer",
-        "time_wait": "2MSL timer",
-        "fin_wait_2": "FIN_WAIT_2 timer",
-    }
-    for timer in ("retransmit", "time_wait", "fin_wait_2"):
+    for timer, name in TIMER_NAME.items():
         if any(b.timer == timer for b in bars):
-            items.append((Line2D([], [], color=TIMER_COLOUR[timer], lw=3.2), names[timer]))
+            items.append((Line2D([], [], color=TIMER_COLOUR[timer], lw=3.2), name))
     if any(b.how == "fire" for b in bars):
         items.append(
             (Line2D([], [], color=GREY, marker="o", mec=BLACK, ls="", ms=4.5), "timer fires")
@@ -161,7 +172,7 @@ def legend(ax: Axes, trace: Trace, bars: Sequence[TimerBar]) -> None:
         [h for h, _ in items],
         [t for _, t in items],
         loc="upper center",
-        ncol=len(items) if len(items) <= 7 else (len(items) + 1) // 2,
+        ncol=len(items) if len(items) <= 5 else (len(items) + 1) // 2,
         fontsize=7,
         frameon=False,
         handlelength=2.2,

@@ -2,8 +2,11 @@
 
 Each line of ``runs.jsonl.gz`` is ``{"argv": [...], "trace": {...}}``: the command-line
 arguments of one ``python -m tcpbook run ... --json`` and the trace it printed. The spread is
-fixed (a seeded generator): every scenario plain, under each MSL preset, with each of its first
-segments lost, with pairs of losses, delays, duplicates and the optional behaviours.
+fixed (a seeded generator): every scenario under the default profile (``linux``) as it is,
+under each MSL preset, with each of its first segments lost, with pairs of losses, delays,
+duplicates and the optional behaviours; and every scenario under ``--profile freebsd`` and
+``--profile rfc9293`` as it is, with each of its first segments lost, with pairs of losses and
+with the options a profile supplies given explicitly.
 
     python tests/golden/make_golden.py          # rewrite the file from the current model
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from tcpbook import simulate
 from tcpbook.cli import main
+from tcpbook.profiles import DEFAULT_PROFILE, PROFILES
 from tcpbook.scenarios import SCENARIOS
 
 HERE = Path(__file__).parent
@@ -50,6 +54,21 @@ def argv_spread() -> list[list[str]]:
         runs.append([name, "--rto", "0.2", "--syn-retries", "2", "--latency", "0.02"])
         runs.append([name, "--msl", "5", "--until", "2.5"])
         runs.append([name, "--msl", "3", "--drop", "1", "2", "3", "--rto", "0.5"])
+    for profile in PROFILES:
+        if profile == DEFAULT_PROFILE:
+            continue
+        for name in SCENARIOS:
+            n = len(simulate(name, profile=profile).segments)
+            p = ["--profile", profile]
+            runs.append([name, *p])
+            runs.append([name, *p, "--msl", "5"])
+            for k in range(1, min(n, 10) + 1):
+                runs.append([name, *p, "--msl", "5", "--drop", str(k)])
+            for _ in range(2):
+                a, b = sorted(rng.sample(range(1, n + 3), 2))
+                runs.append([name, *p, "--drop", str(a), str(b)])
+            runs.append([name, *p, "--msl", "5", "--fin-timeout", "3", "--rfc1337"])
+            runs.append([name, *p, "--rto", "0.2", "--syn-retries", "2", "--until", "30"])
     return runs
 
 
