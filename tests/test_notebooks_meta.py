@@ -265,7 +265,9 @@ def test_nav_tool_refuses_a_chapter_without_a_heading(tmp_path: Path) -> None:
 
 
 #: The calls that run the model: each one names its kernel profile, so the reader sees it.
-MODEL_CALL = re.compile(r"(?:tcpbook\.simulate|\bexplore|settings\.simulate|mc\.run|run_script)\(")
+MODEL_CALL = re.compile(
+    r"(?:tcpbook\.simulate|\bexplore|settings\.simulate|mc\.run|mc\.lifecycle|run_script)\("
+)
 
 
 def _calls(code: str) -> list[str]:
