@@ -824,9 +824,17 @@ class Endpoint:
                     # The application closes as soon as it reads EOF: the FIN carries the ACK.
                     self.close()
                     return
-                if self.config.delay_fin_ack and self.config.delayed_ack is not None:
+                if (
+                    self.config.delay_fin_ack
+                    and self.config.delayed_ack is not None
+                    and (self.rcv_nxt - self.irs) % SEQ_MOD > 2  # data came before the FIN
+                ):
                     # Linux tcp_fin: pingpong mode, so the ACK waits for the application's
-                    # reply (often its own FIN) or the delayed-ACK timeout.
+                    # reply (often its own FIN) or the delayed-ACK timeout. The delayed-ACK
+                    # engine starts with the first data received (tcp_event_data_recv sets
+                    # icsk_ack.ato = TCP_ATO_MIN); before any data ato is 0 and
+                    # tcp_send_delayed_ack fires at once: a FIN right after the handshake is
+                    # ACKed at once (seen on a 6.18 kernel with packetdrill).
                     if "delayed_ack" not in self.timers:
                         self._start("delayed_ack", self.config.delayed_ack)
                     return

@@ -114,7 +114,8 @@ LINUX = Profile(
     r2=None,
     rst_on_give_up=False,  # tcp_write_err: ETIMEDOUT, nothing on the wire (TCPAbortOnTimeout)
     # TCP_DELACK_MIN = TCP_ATO_MIN = 40 ms; tcp_incr_quickack(TCP_MAX_QUICKACKS = 16) when the
-    # first data arrives; tcp_fin() enters pingpong mode, so the ACK of a FIN waits.
+    # first data arrives; tcp_fin() enters pingpong mode, so the ACK of a FIN waits once data
+    # has been received (before that icsk_ack.ato is 0 and the ACK goes at once).
     delayed_ack=0.04,
     quick_acks=16,
     delay_fin_ack=True,

@@ -124,17 +124,18 @@ def test_fin_wait_2_hangs_forever_under_rfc9293() -> None:
 
 
 def test_fin_wait_2_linux_timeout_closes_orphan() -> None:
-    """linux (the default): tcp_fin_timeout 60 s ends the orphaned FIN_WAIT_2; B's ACK of
-    the FIN waited 40 ms (delayed ACK), so FIN_WAIT_2 starts at 0.74 s."""
+    """linux (the default): tcp_fin_timeout 60 s ends the orphaned FIN_WAIT_2. No data came
+    before A's FIN, so B ACKs it at once (its delayed-ACK engine starts with the first data)
+    and FIN_WAIT_2 starts at 0.70 s."""
     for t in (
         tcpbook.simulate("fin-wait-2-hang"),
         tcpbook.simulate("fin-wait-2-hang", fin_timeout=60),
     ):
-        assert steps(t, "A")[-2:] == [(0.74, "FIN_WAIT_2"), (pytest.approx(60.74), "CLOSED")]
+        assert steps(t, "A")[-2:] == [(0.7, "FIN_WAIT_2"), (pytest.approx(60.7), "CLOSED")]
         assert t.transitions[-1].cause == "timeout FIN_WAIT_2"
         assert t.final == {"A": "CLOSED", "B": "CLOSE_WAIT"}
     short = tcpbook.simulate("fin-wait-2-hang", fin_timeout=3)  # an explicit one wins
-    assert steps(short, "A")[-1] == (pytest.approx(3.74), "CLOSED")
+    assert steps(short, "A")[-1] == (pytest.approx(3.7), "CLOSED")
 
 
 def test_late_fin_never_meets_a_rst_under_linux() -> None:

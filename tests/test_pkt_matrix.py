@@ -77,10 +77,6 @@ _FREEBSD_RST_ERRNO = (
     "(tcp_do_segment); the model has Linux's EPIPE in CLOSE_WAIT and no error after the "
     "application's shutdown() in CLOSING and LAST_ACK"
 )
-_LINUX_FIN_ACK = (
-    "the linux profile delays the ACK of a FIN (delay_fin_ack); Linux 6.18 ACKs it at once "
-    "in quick-ACK mode right after the handshake, as this script's setup shows on the kernel"
-)
 _LINUX_TW_SYN = (
     "Linux's tcp_timewait_state_process takes a SYN above RCV.NXT as a new connection only "
     "for a listener (TCP_TW_SYN); this socket connected, so it answers with an ACK "
@@ -148,14 +144,6 @@ EXPECTED_MISMATCHES: dict[str, tuple[str, str]] = {
     "freebsd/last-ack-rst-ack": ("mismatch", _FREEBSD_RST_ERRNO),
     "linux/time-wait-syn-new": ("mismatch", _LINUX_TW_SYN),
     "linux/time-wait-syn-oow": ("mismatch", _LINUX_TW_SYN),
-    "linux/established-fin-ack": ("mismatch", _LINUX_FIN_ACK),
-    "linux/syn-received-fin-ack": ("mismatch", _LINUX_FIN_ACK),
-    # the CLOSE_WAIT and LAST_ACK scripts reach their state through that ACK
-    **{
-        f"linux/{p.stem}": ("mismatch", _LINUX_FIN_ACK)
-        for p in sorted((MATRIX / "linux").glob("*.pkt"))
-        if p.stem.startswith(("close-wait-", "last-ack-"))
-    },
     "freebsd/time-wait-syn-new": ("mismatch", _FREEBSD_TW_SYN),
     "freebsd/time-wait-syn-oow": ("mismatch", _FREEBSD_TW_SYN),
 }

@@ -275,9 +275,12 @@ def test_delayed_ack_rides_on_the_fin_when_the_application_closes_in_time() -> N
     from tcpbook.endpoint import CancelTimer, Send, StartTimer
 
     a, b, _ = _pair("linux")
+    a.send(100)  # data first: it starts B's delayed-ACK engine (tcp_event_data_recv)
+    data = next(o.segment for o in a.drain() if isinstance(o, Send))
+    b.receive(data)
+    b.drain()
     a.close()
     fin = next(o.segment for o in a.drain() if isinstance(o, Send))
-    b.drain()
     b.receive(fin)
     out = b.drain()
     assert StartTimer("delayed_ack", 0.04) in out and not [o for o in out if isinstance(o, Send)]
@@ -286,6 +289,21 @@ def test_delayed_ack_rides_on_the_fin_when_the_application_closes_in_time() -> N
     sent = [o.segment for o in out if isinstance(o, Send)]
     assert [s.flags for s in sent] == [("FIN", "ACK")] and sent[0].ack == fin.seq + 1
     assert CancelTimer("delayed_ack") in out
+
+
+def test_a_fin_before_any_data_is_acked_at_once_under_linux() -> None:
+    """Linux's delayed-ACK engine starts with the first data received (icsk_ack.ato is 0
+    before it): a FIN right after the handshake is ACKed at once (packetdrill on a 6.18
+    kernel, tests/pkt/matrix/linux/close-wait-*.pkt)."""
+    from tcpbook.endpoint import Send, StartTimer
+
+    a, b, _ = _pair("linux")
+    a.close()
+    fin = next(o.segment for o in a.drain() if isinstance(o, Send))
+    b.receive(fin)
+    out = b.drain()
+    assert StartTimer("delayed_ack", 0.04) not in out
+    assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]
 
 
 @pytest.mark.parametrize(("kernel", "restarts"), [("linux", True), ("freebsd", False)])
