@@ -45,8 +45,10 @@ Supported
       (``pkt --strict``) makes a window, timestamps or SACK blocks ``unsupported`` instead.
     * Header: ``--option`` lines (``--tolerance_usecs`` and ``--tolerance_percent`` honoured,
       others ignored), comments ``//`` and ``/* */``, backquoted shell lines. Sysctls choose
-      the profile (``net.inet.tcp.*``: ``freebsd``, ``net.ipv4.*`` or none: ``linux``; the
-      result's ``profile``) and set the model's knobs: ``net.ipv4.tcp_fin_timeout``,
+      the profile (``net.inet.tcp.*``: ``freebsd``, ``net.ipv4.*``: ``linux``; the result's
+      ``profile``; ``pkt --profile`` or ``// tcpbook: profile=NAME`` choose one explicitly; a
+      script with none of them runs on fixed timers: every ACK at once, a 1 s RTO doubling,
+      Linux's retry counts) and set the model's knobs: ``net.ipv4.tcp_fin_timeout``,
       ``tcp_syn_retries``, ``tcp_synack_retries``, ``tcp_retries2``, ``tcp_rfc1337``,
       ``tcp_orphan_retries``; ``net.inet.tcp.msl``, ``finwait2_timeout``, ``rexmit_initial``
       (milliseconds). Any other sysctl is ignored with a note; other commands are not run.
@@ -54,13 +56,11 @@ Supported
       ``// tcpbook: linux-rto msl=30 rto=1 fin_timeout=60|off rfc1337=1 skip_time_wait=1
       close_on_eof=1 syn_retries=6 isn=1000``.
 
-Defaults are Linux's where Linux and the RFC differ: FIN_WAIT_2 of an orphaned socket ends after
+On the fixed timers, the rest is Linux's: FIN_WAIT_2 of an orphaned socket ends after
 ``tcp_fin_timeout`` = 60 s, TIME_WAIT lasts 60 s (MSL 30 s), a RST ends TIME_WAIT
-(``tcp_rfc1337`` = 0), close() with unread data sends RST. Known model differences, reported with
-the mismatch when they cause one: tcpbook's initial RTO is RFC 6298's 1 s, doubling, while Linux
-retransmits data and FINs after about 200 ms (minimum RTO, tail-loss probe) — ``// tcpbook:
-linux-rto`` sets 200 ms; tcpbook ACKs at once where Linux may delay an ACK by ~40 ms; a write()
-is one segment. FreeBSD differs from Linux in places (its initial RTO and RST details); scripts
+(``tcp_rfc1337`` = 0), close() with unread data sends RST; ``// tcpbook: linux-rto`` sets a
+200 ms RTO. Under the ``linux`` profile the model also has Linux's delayed ACK, tail-loss probe
+and RTO from the measured round trip. A write() is one segment. FreeBSD differs from Linux in places (its initial RTO and RST details); scripts
 written for FreeBSD may mismatch on those lines. ``tests/pkt/matrix/`` holds a state x event
 matrix for both kernels, the Linux half checked on a real kernel.
 
