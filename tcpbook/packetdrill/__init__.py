@@ -60,8 +60,9 @@ On the fixed timers, the rest is Linux's: FIN_WAIT_2 of an orphaned socket ends 
 ``tcp_fin_timeout`` = 60 s, TIME_WAIT lasts 60 s (MSL 30 s), a RST ends TIME_WAIT
 (``tcp_rfc1337`` = 0), close() with unread data sends RST; ``// tcpbook: linux-rto`` sets a
 200 ms RTO. Under the ``linux`` profile the model also has Linux's delayed ACK, tail-loss probe
-and RTO from the measured round trip. A write() is one segment. FreeBSD differs from Linux in places (its initial RTO and RST details); scripts
-written for FreeBSD may mismatch on those lines. ``tests/pkt/matrix/`` holds a state x event
+and RTO from the measured round trip. A write() is one segment. FreeBSD differs from Linux in
+places (its initial RTO and RST details); scripts written for FreeBSD may mismatch on those
+lines. ``tests/pkt/matrix/`` holds a state x event
 matrix for both kernels, the Linux half checked on a real kernel.
 
 Not supported (verdict ``unsupported``)
