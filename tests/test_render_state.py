@@ -186,7 +186,11 @@ def test_save_and_mimebundle(tmp_path: pytest.TempPathFactory) -> None:
     bundle = diagram._repr_mimebundle_(include=["image/svg+xml"])
     assert list(bundle) == ["image/svg+xml"]
     assert "image/svg+xml" not in diagram._repr_mimebundle_(exclude=["image/svg+xml"])
-    assert diagram._repr_svg_() == diagram.svg()
+    # in a notebook the diagram scales down to the output's width (about 1,370 px otherwise)
+    shown = diagram._repr_svg_()
+    assert shown.startswith('<svg style="max-width:100%;height:auto" ')
+    assert shown.replace('style="max-width:100%;height:auto" ', "", 1) == diagram.svg()
+    assert bundle["image/svg+xml"] == shown
 
 
 # --------------------------------------------------------------------------- badges

@@ -412,6 +412,12 @@ def base_svg() -> str:
 # --------------------------------------------------------------------------- the object
 
 
+
+def fit_width(svg: str) -> str:
+    """``svg`` scaled down to its container's width where that is narrower (a notebook beside
+    its file browser, a phone): the diagram is about 1,370 px wide at its own size."""
+    return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
 class StateDiagram:
     """The state diagram of one trace (or none), shown by Jupyter as SVG."""
 
@@ -431,12 +437,12 @@ class StateDiagram:
         return self._svg
 
     def _repr_svg_(self) -> str:
-        return self.svg()
+        return fit_width(self.svg())
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
     ) -> dict[str, str]:
-        bundle = {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        bundle = {"image/svg+xml": fit_width(self.svg()), "text/plain": repr(self)}
         if include is not None:
             bundle = {k: v for k, v in bundle.items() if k in set(include)}
         if exclude is not None:
