@@ -266,7 +266,7 @@ def _play_with_the_explorer(page: Page, lab: Lab) -> None:
         arg=explorer.element_handle(),
     )
     status, src = _status(explorer), _ladder_src(explorer)
-    assert status.startswith("At ") and "A is" in status and "B is" in status
+    assert status.startswith("Profile linux. At ") and "A is" in status and "B is" in status
 
     # Lose the final ACK: B must retransmit its FIN, so every time after it shifts.
     toggle = explorer.locator("button.widget-toggle-button", has_text="#11 A→B ACK")
