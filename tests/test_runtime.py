@@ -290,6 +290,23 @@ def test_settings_build_on_each_other_and_give_the_endpoint_its_config() -> None
     assert tcpbook.simulate("close", more).params["msl"] == 5.0
 
 
+def test_settings_built_from_the_same_plain_values_are_one_object_and_lookalikes_are_not() -> None:
+    linux = Settings.build(profile="linux", drop=(3,))
+    assert Settings.build(drop=(3,), profile="linux") is linux
+    assert linux.msl == 30.0 and linux.drop == (3,)
+    # equal to == but recorded differently: each keeps its own settings
+    assert str(Settings.build(latency=-0.0).latency) == "-0.0"
+    assert str(Settings.build(latency=0.0).latency) == "0.0"
+    assert Settings.build(skip_time_wait=1).skip_time_wait is True
+    with pytest.raises(SettingError, match="isn_a must be an integer"):
+        Settings.build(isn_a=True)
+    assert Settings.build(isn_a=1).isn_a == 1
+    with pytest.raises(SettingError, match="isn_a must be an integer"):
+        Settings.build(isn_a=True)  # still checked after its lookalike was built
+    table = {3: 1.0}
+    assert Settings.build(delay=table) is not Settings.build(delay=table)
+
+
 def test_the_scenario_fills_in_only_what_is_not_given() -> None:
     script = get("old-duplicate")
     own = Settings().for_scenario(script)
