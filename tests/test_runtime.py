@@ -14,7 +14,7 @@ import tcpbook
 from tcpbook.drive import Driver
 from tcpbook.endpoint import Config, Endpoint, StartTimer, TimerName
 from tcpbook.host import Host
-from tcpbook.kernel import Event, Kernel
+from tcpbook.kernel import Event, Kernel, round9
 from tcpbook.scenarios import get
 from tcpbook.settings import DEFAULT_MSL, SettingError, Settings, endpoint_config
 from tcpbook.sim import Simulator
@@ -54,6 +54,18 @@ def test_ties_happen_in_insertion_order_and_times_are_rounded() -> None:
     k.run()
     assert log == [(0.1, "a"), (0.3, "b"), (0.3, "c")]
     assert k.events == 3
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(0, 10**15).map(lambda n: n / 1e9),  # ties and near-ties at the 9th place
+        st.integers(0, 10**6).map(lambda n: n / 1e3 + 0.05),  # a run's sums of latencies
+    )
+)
+def test_round9_is_round_to_nanoseconds_bit_for_bit(t: float) -> None:
+    assert repr(round9(t)) == repr(round(t, 9))
+    assert repr(round9(t + 5e-10)) == repr(round(t + 5e-10, 9))
 
 
 def test_cancelled_events_do_not_happen_or_move_the_clock() -> None:
