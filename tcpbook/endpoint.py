@@ -18,9 +18,9 @@ from typing import Any, Literal, NamedTuple
 
 from .errors import IllegalCall
 from .profiles import Profile
-from .states import SYNCHRONIZED, State, next_state
+from .states import SYNCHRONIZED, State, States, next_state
 
-S = State
+S = States  # State's members, read without the Enum metaclass's __getattr__
 
 INITIAL_RTO = 1.0  # RFC 6298 section 2.1
 MAX_RTO = 120.0  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows a maximum of at least 60 s

@@ -17,7 +17,7 @@ from tcpbook.endpoint import (
     reset_for,
 )
 from tcpbook.errors import IllegalCall
-from tcpbook.states import SYNCHRONIZED, TRANSITIONS, State, Transition, allowed, table
+from tcpbook.states import SYNCHRONIZED, TRANSITIONS, State, States, Transition, allowed, table
 
 S = State
 
@@ -378,3 +378,9 @@ def test_every_state_event_pair_has_one_destination() -> None:
     from tcpbook.states import NEXT
 
     assert len(NEXT) == len(TRANSITIONS)
+
+
+def test_the_plain_state_attributes_are_the_enum_members_one_for_one() -> None:
+    plain = {name: value for name, value in vars(States).items() if name.isupper()}
+    assert plain == dict(State.__members__)
+    assert all(plain[name] is member for name, member in State.__members__.items())
