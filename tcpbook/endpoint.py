@@ -109,6 +109,10 @@ class Handoff(NamedTuple):
 
 Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handoff
 
+#: Builds a NamedTuple from a tuple of all its fields without running its generated Python
+#: ``__new__`` (the endpoint makes several per segment): ``_new(Send, (seg,)) == Send(seg)``.
+_new = tuple.__new__
+
 
 def seq_lt(a: int, b: int) -> bool:
     """a < b in 32-bit sequence space (RFC 9293 section 3.4)."""
@@ -289,7 +293,7 @@ class Endpoint:
         src = self.state
         dst = next_state(src, event)
         self.state = dst
-        self.out.append(Change(src, dst, event))
+        self.out.append(_new(Change, (src, dst, event)))
         if dst is S.CLOSED:
             for name in sorted(self.timers):
                 self._cancel(name)  # type: ignore[arg-type]
@@ -309,17 +313,17 @@ class Endpoint:
     def _start(self, name: TimerName, delay: float) -> None:
         """Start (or restart) a timer that fires ``delay`` seconds from now."""
         self.timers.add(name)
-        self.out.append(StartTimer(name, delay))
+        self.out.append(_new(StartTimer, (name, delay)))
 
     def _cancel(self, name: TimerName) -> None:
         if name in self.timers:
             self.timers.discard(name)
-            self.out.append(CancelTimer(name))
+            self.out.append(_new(CancelTimer, (name,)))
 
     def _emit(self, flags: tuple[str, ...], seq: int, length: int = 0) -> Segment:
         ack = self.rcv_nxt if "ACK" in flags else None
-        seg = Segment(flags, seq % SEQ_MOD, ack, length)
-        self.out.append(Send(seg))
+        seg = _new(Segment, (flags, seq % SEQ_MOD, ack, length, False))
+        self.out.append(_new(Send, (seg,)))
         if ack is not None and "delayed_ack" in self.timers:
             self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg
