@@ -394,7 +394,7 @@ class Endpoint:
     def _transmit(self, flags: tuple[str, ...], length: int = 0) -> None:
         """Send a segment that takes sequence space and keep it until it is acknowledged."""
         seg = self._emit(flags, self.snd_nxt, length)
-        self.snd_nxt = (self.snd_nxt + seg.seg_len) % SEQ_MOD
+        self.snd_nxt = (self.snd_nxt + length + ("SYN" in flags) + ("FIN" in flags)) % SEQ_MOD
         self.unacked.append(seg)
         if self.timing is None and self.config.rto_min is not None:
             self.timing = (self.snd_nxt, self._now())  # time this one (Karn: never a resend)
@@ -662,7 +662,8 @@ class Endpoint:
 
     def _acceptable(self, seg: Segment) -> bool:
         """The sequence-number test of 3.10.7.4 (first check), with a fixed window."""
-        length = seg.seg_len
+        flags = seg.flags  # SEG.LEN, as Segment.seg_len works it out (without a property call)
+        length = seg.len + ("SYN" in flags) + ("FIN" in flags)
         rcv = self.rcv_nxt
         if length == 0:
             return seq_le(rcv, seg.seq) and seq_lt(seg.seq, rcv + WINDOW)
@@ -740,7 +741,7 @@ class Endpoint:
     def _second_rst(self, seg: Segment) -> bool:
         """Second: RST. RFC 5961 section 3 (adopted by RFC 9293): only an exact match resets;
         any other in-window RST gets a challenge ACK."""
-        if not seg.rst:
+        if "RST" not in seg.flags:
             return False
         if seg.seq != self.rcv_nxt:
             self._send_ack()
@@ -750,14 +751,14 @@ class Endpoint:
 
     def _fourth_syn(self, seg: Segment) -> bool:
         """Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)."""
-        if not seg.syn:
+        if "SYN" not in seg.flags:
             return False
         self._send_ack()
         return True
 
     def _fifth_ack(self, seg: Segment) -> bool:
         """Fifth: the ACK field. Completes the handshake, moves SND.UNA, ends CLOSING/LAST_ACK."""
-        if not seg.has_ack:
+        if "ACK" not in seg.flags:
             return True
         st = self.state
         ack = seg.ack or 0
@@ -816,9 +817,9 @@ class Endpoint:
     def _eighth_fin(self, seg: Segment, need_ack: bool) -> None:
         """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
         st = self.state
-        fin_in_order = seg.fin
+        fin_in_order = "FIN" in seg.flags
         gap = False
-        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+        if fin_in_order and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
             need_ack = gap = True
         if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
@@ -858,7 +859,11 @@ class Endpoint:
     def _ack_advance(self, ack: int) -> bool:
         """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
         self.snd_una = ack
-        self.unacked = [s for s in self.unacked if seq_lt(ack, (s.seq + s.seg_len) % SEQ_MOD)]
+        self.unacked = [
+            s
+            for s in self.unacked
+            if seq_lt(ack, (s.seq + s.len + ("SYN" in s.flags) + ("FIN" in s.flags)) % SEQ_MOD)
+        ]
         if self.timing is not None and seq_le(self.timing[0], ack):
             self._sample_rtt(self._now() - self.timing[1])
             self.timing = None
