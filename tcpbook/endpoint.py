@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal, NamedTuple
 
+import tcpbook.states as S  # State's members, read without the Enum metaclass's __getattr__
+
 from .errors import IllegalCall
 from .profiles import Profile
-from .states import SYNCHRONIZED, State, States, next_state
-
-S = States  # State's members, read without the Enum metaclass's __getattr__
+from .states import SYNCHRONIZED, State, next_state
 
 INITIAL_RTO = 1.0  # RFC 6298 section 2.1
 MAX_RTO = 120.0  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows a maximum of at least 60 s

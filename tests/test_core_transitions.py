@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tcpbook import states
 from tcpbook.endpoint import (
     AppError,
     Change,
@@ -17,7 +18,7 @@ from tcpbook.endpoint import (
     reset_for,
 )
 from tcpbook.errors import IllegalCall
-from tcpbook.states import SYNCHRONIZED, TRANSITIONS, State, States, Transition, allowed, table
+from tcpbook.states import SYNCHRONIZED, TRANSITIONS, State, Transition, allowed, table
 
 S = State
 
@@ -380,7 +381,7 @@ def test_every_state_event_pair_has_one_destination() -> None:
     assert len(NEXT) == len(TRANSITIONS)
 
 
-def test_the_plain_state_attributes_are_the_enum_members_one_for_one() -> None:
-    plain = {name: value for name, value in vars(States).items() if name.isupper()}
+def test_the_module_level_states_are_the_enum_members_one_for_one() -> None:
+    plain = {name: value for name, value in vars(states).items() if name in State.__members__}
     assert plain == dict(State.__members__)
     assert all(plain[name] is member for name, member in State.__members__.items())
