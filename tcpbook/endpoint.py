@@ -113,6 +113,12 @@ Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handof
 #: ``__new__`` (the endpoint makes several per segment): ``_new(Send, (seg,)) == Send(seg)``.
 _new = tuple.__new__
 
+# State groups the per-segment path tests, as sets: one hash probe, no tuple built per test.
+_SYNCHRONIZED = frozenset(SYNCHRONIZED)
+_CLOSING_OR_LAST_ACK = frozenset((S.CLOSING, S.LAST_ACK))
+_FIN_ACKED_STATES = frozenset((S.CLOSING, S.LAST_ACK, S.TIME_WAIT))  # the fifth step ends here
+_RECEIVING = frozenset((S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2))  # still taking data and FIN
+
 
 def seq_lt(a: int, b: int) -> bool:
     """a < b in 32-bit sequence space (RFC 9293 section 3.4)."""
@@ -369,7 +375,7 @@ class Endpoint:
         the profile has one (Linux ``tcp_schedule_loss_probe``: PTO = 2 x SRTT, plus
         ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO."""
         cfg = self.config
-        if cfg.tail_loss_probe and not self.probed and self.state in SYNCHRONIZED:
+        if cfg.tail_loss_probe and not self.probed and self.state in _SYNCHRONIZED:
             if self.srtt is None:
                 pto = self.rto
             else:
@@ -777,10 +783,10 @@ class Endpoint:
             return True
         elif seq_lt(self.snd_una, ack):
             fin_acked_now = self._ack_advance(ack)
-        if st in (S.CLOSING, S.LAST_ACK) and fin_acked_now:
+        if fin_acked_now and st in _CLOSING_OR_LAST_ACK:
             self._move("rcv ACK of FIN")
             return True
-        return st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT)
+        return st in _FIN_ACKED_STATES
 
     def _seventh_text(self, seg: Segment) -> bool | None:
         """Seventh: segment text. Returns whether an ACK is owed, or None when done."""
@@ -806,7 +812,7 @@ class Endpoint:
                 self._error("ECONNRESET")
                 self._move("rcv data after CLOSE")
                 return None
-            if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+            if st in _RECEIVING:
                 self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
                 self.out.append(Received(new))
                 if not self.config.auto_read:
@@ -822,7 +828,7 @@ class Endpoint:
         if fin_in_order and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
             need_ack = gap = True
-        if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+        if fin_in_order and st in _RECEIVING:
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
                 self._move("rcv FIN")
