@@ -865,11 +865,11 @@ class Endpoint:
     def _ack_advance(self, ack: int) -> bool:
         """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
         self.snd_una = ack
-        self.unacked = [
-            s
-            for s in self.unacked
-            if seq_lt(ack, (s.seq + s.len + ("SYN" in s.flags) + ("FIN" in s.flags)) % SEQ_MOD)
-        ]
+        keep = []  # a loop, not a comprehension: Python 3.11 makes a function object per run
+        for s in self.unacked:
+            if seq_lt(ack, (s.seq + s.len + ("SYN" in s.flags) + ("FIN" in s.flags)) % SEQ_MOD):
+                keep.append(s)
+        self.unacked = keep
         if self.timing is not None and seq_le(self.timing[0], ack):
             self._sample_rtt(self._now() - self.timing[1])
             self.timing = None
