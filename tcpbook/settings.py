@@ -265,6 +265,7 @@ class Settings:
         own = scenario.defaults(self.msl) if scenario.defaults else {}
         resolved = copy(self)  # the scenario's own values are valid: no need to check again
         resolved.__dict__.pop("_recorded", None)
+        resolved.__dict__.pop("_recorded_tables", None)
         resolved.__dict__.pop("_resolved", None)
         if self.delay is None:
             object.__setattr__(resolved, "delay", dict(own.get("delay", {})))
@@ -283,10 +284,11 @@ class Settings:
                 if record is not None and (name != "profile" or self.profile is not None)
             }
             object.__setattr__(self, "_recorded", recorded)
+            tables = [key for key, value in recorded.items() if type(value) in (dict, list)]
+            object.__setattr__(self, "_recorded_tables", tables)
         out = recorded.copy()
-        for key, value in recorded.items():
-            if type(value) is dict or type(value) is list:
-                out[key] = value.copy()  # a trace may change its own params, never these
+        for key in self.__dict__["_recorded_tables"]:
+            out[key] = recorded[key].copy()  # a trace may change its own params, never these
         return out
 
 
