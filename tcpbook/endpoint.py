@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal, NamedTuple
 
+import tcpbook.states as S  # State's members, read without the Enum metaclass's __getattr__
+
 from .errors import IllegalCall
 from .profiles import DEFAULT_PROFILE, PROFILES, Profile
 from .states import SYNCHRONIZED, State, next_state
-
-S = State
 
 #: The default profile's values, for code that needs one number (the Monte Carlo models, the
 #: command line's help); :class:`Config` takes all of its defaults from the same profile.
@@ -108,6 +108,16 @@ class Handoff(NamedTuple):
 
 
 Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handoff
+
+#: Builds a NamedTuple from a tuple of all its fields without running its generated Python
+#: ``__new__`` (the endpoint makes several per segment): ``_new(Send, (seg,)) == Send(seg)``.
+_new = tuple.__new__
+
+# State groups the per-segment path tests, as sets: one hash probe, no tuple built per test.
+_SYNCHRONIZED = frozenset(SYNCHRONIZED)
+_CLOSING_OR_LAST_ACK = frozenset((S.CLOSING, S.LAST_ACK))
+_FIN_ACKED_STATES = frozenset((S.CLOSING, S.LAST_ACK, S.TIME_WAIT))  # the fifth step ends here
+_RECEIVING = frozenset((S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2))  # still taking data and FIN
 
 
 def seq_lt(a: int, b: int) -> bool:
@@ -287,7 +297,7 @@ class Endpoint:
         src = self.state
         dst = next_state(src, event)
         self.state = dst
-        self.out.append(Change(src, dst, event))
+        self.out.append(_new(Change, (src, dst, event)))
         if dst is S.CLOSED:
             for name in sorted(self.timers):
                 self._cancel(name)  # type: ignore[arg-type]
@@ -307,17 +317,17 @@ class Endpoint:
     def _start(self, name: TimerName, delay: float) -> None:
         """Start (or restart) a timer that fires ``delay`` seconds from now."""
         self.timers.add(name)
-        self.out.append(StartTimer(name, delay))
+        self.out.append(_new(StartTimer, (name, delay)))
 
     def _cancel(self, name: TimerName) -> None:
         if name in self.timers:
             self.timers.discard(name)
-            self.out.append(CancelTimer(name))
+            self.out.append(_new(CancelTimer, (name,)))
 
     def _emit(self, flags: tuple[str, ...], seq: int, length: int = 0) -> Segment:
         ack = self.rcv_nxt if "ACK" in flags else None
-        seg = Segment(flags, seq % SEQ_MOD, ack, length)
-        self.out.append(Send(seg))
+        seg = _new(Segment, (flags, seq % SEQ_MOD, ack, length, False))
+        self.out.append(_new(Send, (seg,)))
         if ack is not None and "delayed_ack" in self.timers:
             self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg
@@ -363,7 +373,7 @@ class Endpoint:
         the profile has one (Linux ``tcp_schedule_loss_probe``: PTO = 2 x SRTT, plus
         ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO."""
         cfg = self.config
-        if cfg.tail_loss_probe and not self.probed and self.state in SYNCHRONIZED:
+        if cfg.tail_loss_probe and not self.probed and self.state in _SYNCHRONIZED:
             if self.srtt is None:
                 pto = self.rto
             else:
@@ -388,7 +398,7 @@ class Endpoint:
     def _transmit(self, flags: tuple[str, ...], length: int = 0) -> None:
         """Send a segment that takes sequence space and keep it until it is acknowledged."""
         seg = self._emit(flags, self.snd_nxt, length)
-        self.snd_nxt = (self.snd_nxt + seg.seg_len) % SEQ_MOD
+        self.snd_nxt = (self.snd_nxt + length + ("SYN" in flags) + ("FIN" in flags)) % SEQ_MOD
         self.unacked.append(seg)
         if self.timing is None and self.config.rto_min is not None:
             self.timing = (self.snd_nxt, self._now())  # time this one (Karn: never a resend)
@@ -656,7 +666,8 @@ class Endpoint:
 
     def _acceptable(self, seg: Segment) -> bool:
         """The sequence-number test of 3.10.7.4 (first check), with a fixed window."""
-        length = seg.seg_len
+        flags = seg.flags  # SEG.LEN, as Segment.seg_len works it out (without a property call)
+        length = seg.len + ("SYN" in flags) + ("FIN" in flags)
         rcv = self.rcv_nxt
         if length == 0:
             return seq_le(rcv, seg.seq) and seq_lt(seg.seq, rcv + WINDOW)
@@ -734,7 +745,7 @@ class Endpoint:
     def _second_rst(self, seg: Segment) -> bool:
         """Second: RST. RFC 5961 section 3 (adopted by RFC 9293): only an exact match resets;
         any other in-window RST gets a challenge ACK."""
-        if not seg.rst:
+        if "RST" not in seg.flags:
             return False
         if seg.seq != self.rcv_nxt:
             self._send_ack()
@@ -744,14 +755,14 @@ class Endpoint:
 
     def _fourth_syn(self, seg: Segment) -> bool:
         """Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 section 4)."""
-        if not seg.syn:
+        if "SYN" not in seg.flags:
             return False
         self._send_ack()
         return True
 
     def _fifth_ack(self, seg: Segment) -> bool:
         """Fifth: the ACK field. Completes the handshake, moves SND.UNA, ends CLOSING/LAST_ACK."""
-        if not seg.has_ack:
+        if "ACK" not in seg.flags:
             return True
         st = self.state
         ack = seg.ack or 0
@@ -770,10 +781,10 @@ class Endpoint:
             return True
         elif seq_lt(self.snd_una, ack):
             fin_acked_now = self._ack_advance(ack)
-        if st in (S.CLOSING, S.LAST_ACK) and fin_acked_now:
+        if fin_acked_now and st in _CLOSING_OR_LAST_ACK:
             self._move("rcv ACK of FIN")
             return True
-        return st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT)
+        return st in _FIN_ACKED_STATES
 
     def _seventh_text(self, seg: Segment) -> bool | None:
         """Seventh: segment text. Returns whether an ACK is owed, or None when done."""
@@ -799,7 +810,7 @@ class Endpoint:
                 self._error("ECONNRESET")
                 self._move("rcv data after CLOSE")
                 return None
-            if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+            if st in _RECEIVING:
                 self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
                 self.out.append(Received(new))
                 if not self.config.auto_read:
@@ -810,12 +821,12 @@ class Endpoint:
     def _eighth_fin(self, seg: Segment, need_ack: bool) -> None:
         """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
         st = self.state
-        fin_in_order = seg.fin
+        fin_in_order = "FIN" in seg.flags
         gap = False
-        if seg.fin and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
+        if fin_in_order and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
             fin_in_order = False  # a gap before the FIN: wait for the retransmission
             need_ack = gap = True
-        if fin_in_order and st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
+        if fin_in_order and st in _RECEIVING:
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
                 self._move("rcv FIN")
@@ -860,7 +871,11 @@ class Endpoint:
     def _ack_advance(self, ack: int) -> bool:
         """SND.UNA moves to ``ack``; drop acknowledged segments; True if our FIN is now acked."""
         self.snd_una = ack
-        self.unacked = [s for s in self.unacked if seq_lt(ack, (s.seq + s.seg_len) % SEQ_MOD)]
+        keep = []  # a loop, not a comprehension: Python 3.11 makes a function object per run
+        for s in self.unacked:
+            if seq_lt(ack, (s.seq + s.len + ("SYN" in s.flags) + ("FIN" in s.flags)) % SEQ_MOD):
+                keep.append(s)
+        self.unacked = keep
         if self.timing is not None and seq_le(self.timing[0], ack):
             self._sample_rtt(self._now() - self.timing[1])
             self.timing = None

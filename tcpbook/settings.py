@@ -233,8 +233,17 @@ class Settings:
                 f"unknown setting(s) {', '.join(unknown)}; the settings are: "
                 + ", ".join(cls.names())
             )
-        if base is None and not changes:
-            return _defaults()
+        if base is None:
+            if not changes:
+                return _defaults()
+            key = _built_key(changes)
+            if key is not None:
+                built = _BUILT.get(key)
+                if built is None:  # settings are frozen: the same changes give the same object
+                    if len(_BUILT) > 256:
+                        _BUILT.clear()
+                    built = _BUILT[key] = cls(**changes)
+                return built
         if base is not None:
             # values base took from its profile are not given: the (new) profile supplies them
             for name in base.__dict__.get("_from_profile", ()):
@@ -266,6 +275,7 @@ class Settings:
         own = scenario.defaults(self.msl) if scenario.defaults else {}
         resolved = copy(self)  # the scenario's own values are valid: no need to check again
         resolved.__dict__.pop("_recorded", None)
+        resolved.__dict__.pop("_recorded_tables", None)
         resolved.__dict__.pop("_resolved", None)
         if self.delay is None:
             object.__setattr__(resolved, "delay", dict(own.get("delay", {})))
@@ -284,10 +294,11 @@ class Settings:
                 if record is not None
             }
             object.__setattr__(self, "_recorded", recorded)
+            tables = [key for key, value in recorded.items() if type(value) in (dict, list)]
+            object.__setattr__(self, "_recorded_tables", tables)
         out = recorded.copy()
-        for key, value in recorded.items():
-            if type(value) is dict or type(value) is list:
-                out[key] = value.copy()  # a trace may change its own params, never these
+        for key in self.__dict__["_recorded_tables"]:
+            out[key] = recorded[key].copy()  # a trace may change its own params, never these
         return out
 
 
@@ -311,6 +322,29 @@ def _defaults() -> Settings:
     if not _DEFAULTS:
         _DEFAULTS.append(Settings())
     return _DEFAULTS[0]
+
+
+_BUILT: dict[tuple[tuple[str, str], ...], Settings] = {}
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _built_key(changes: Mapping[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """A key for settings built from ``changes`` alone, or None when they are not plain values.
+
+    ``repr`` of a plain value tells apart what ``==`` does not and a check keeps apart
+    (``True`` and ``1``, ``0.0`` and ``-0.0``); anything else (a mapping, a subclass) is not kept.
+    """
+    key = []
+    for name, value in changes.items():
+        kind = type(value)
+        if kind is tuple:
+            if not all(type(v) in _PLAIN for v in value):
+                return None
+        elif kind not in _PLAIN:
+            return None
+        key.append((name, repr(value)))
+    key.sort()
+    return tuple(key)
 
 
 #: (name, default, check, record) for every field of Settings, in order: read once.

@@ -96,7 +96,8 @@ class SimHost(Host):
     def __init__(self, sim: Simulator, name: Side, isn: int, config: Config) -> None:
         super().__init__(name, sim.kernel, sim.trace, isn=isn, config=config)
         self.sim = sim
-        self.waiting = sim.waiting
+        # the states of this host that scripted steps wait for (checked on every state change)
+        self.wakes = frozenset(state for (who, state) in sim.waiting if who == name)
 
     def send(self, segment: Segment, conn: int | None = None) -> None:
         """Put a segment on the wire (for connection ``conn``, this one's by default)."""
@@ -121,7 +122,7 @@ class SimHost(Host):
         sim.launch(copy, segment, base + (lag or DUPLICATE_LAG))
 
     def changed(self, change: Change) -> None:
-        if (self.name, change.dst) in self.waiting:
+        if change.dst in self.wakes:
             self.sim.trigger(self.name, change.dst)
 
 

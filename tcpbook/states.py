@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Final
 
 from .errors import ProtocolError
 
@@ -36,6 +37,24 @@ class State(str, Enum):
 
 
 S = State
+
+
+#: The same members as module attributes (``states.CLOSED is State.CLOSED``): on Python 3.11 the
+#: Enum metaclass defines ``__getattr__``, so each ``State.X`` read takes several type lookups,
+#: while a module attribute read is one dictionary hit. The endpoint reads states on every
+#: segment, as ``S.X`` with ``import tcpbook.states as S``.
+CLOSED: Final = State.CLOSED
+LISTEN: Final = State.LISTEN
+SYN_SENT: Final = State.SYN_SENT
+SYN_RECEIVED: Final = State.SYN_RECEIVED
+ESTABLISHED: Final = State.ESTABLISHED
+FIN_WAIT_1: Final = State.FIN_WAIT_1
+FIN_WAIT_2: Final = State.FIN_WAIT_2
+CLOSE_WAIT: Final = State.CLOSE_WAIT
+CLOSING: Final = State.CLOSING
+LAST_ACK: Final = State.LAST_ACK
+TIME_WAIT: Final = State.TIME_WAIT
+
 
 #: States in which both sides' sequence numbers are known (RFC 9293 section 3.10.7.4).
 SYNCHRONIZED: tuple[State, ...] = (

@@ -204,7 +204,10 @@ class Trace:
             seg.ack,
             seg.len,
             sent,
-            retransmission=seg.retransmission,
+            "in-flight",  # fate, arrived, delivered_to: their defaults, passed by position
+            None,
+            None,
+            seg.retransmission,
         )
         self.segments.append(rec)
         return rec

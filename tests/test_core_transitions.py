@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 
+from tcpbook import states
 from tcpbook.endpoint import (
     AppError,
     Change,
@@ -398,3 +399,9 @@ def test_every_state_event_pair_has_one_destination() -> None:
     from tcpbook.states import NEXT
 
     assert len(NEXT) == len(TRANSITIONS)
+
+
+def test_the_module_level_states_are_the_enum_members_one_for_one() -> None:
+    plain = {name: value for name, value in vars(states).items() if name in State.__members__}
+    assert plain == dict(State.__members__)
+    assert all(plain[name] is member for name, member in State.__members__.items())

@@ -14,7 +14,7 @@ import tcpbook
 from tcpbook.drive import Driver
 from tcpbook.endpoint import Config, Endpoint, StartTimer, TimerName
 from tcpbook.host import Host
-from tcpbook.kernel import Event, Kernel
+from tcpbook.kernel import Event, Kernel, round9
 from tcpbook.scenarios import get
 from tcpbook.settings import DEFAULT_MSL, SettingError, Settings, endpoint_config
 from tcpbook.sim import Simulator
@@ -54,6 +54,18 @@ def test_ties_happen_in_insertion_order_and_times_are_rounded() -> None:
     k.run()
     assert log == [(0.1, "a"), (0.3, "b"), (0.3, "c")]
     assert k.events == 3
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(0, 10**15).map(lambda n: n / 1e9),  # ties and near-ties at the 9th place
+        st.integers(0, 10**6).map(lambda n: n / 1e3 + 0.05),  # a run's sums of latencies
+    )
+)
+def test_round9_is_round_to_nanoseconds_bit_for_bit(t: float) -> None:
+    assert repr(round9(t)) == repr(round(t, 9))
+    assert repr(round9(t + 5e-10)) == repr(round(t + 5e-10, 9))
 
 
 def test_cancelled_events_do_not_happen_or_move_the_clock() -> None:
@@ -288,6 +300,23 @@ def test_settings_build_on_each_other_and_give_the_endpoint_its_config() -> None
     config = endpoint_config(more, auto_read=False)
     assert (config.msl, config.rto, config.rfc1337, config.auto_read) == (5.0, 0.2, True, False)
     assert tcpbook.simulate("close", more).params["msl"] == 5.0
+
+
+def test_settings_built_from_the_same_plain_values_are_one_object_and_lookalikes_are_not() -> None:
+    linux = Settings.build(profile="linux", drop=(3,))
+    assert Settings.build(drop=(3,), profile="linux") is linux
+    assert linux.msl == 30.0 and linux.drop == (3,)
+    # equal to == but recorded differently: each keeps its own settings
+    assert str(Settings.build(latency=-0.0).latency) == "-0.0"
+    assert str(Settings.build(latency=0.0).latency) == "0.0"
+    assert Settings.build(skip_time_wait=1).skip_time_wait is True
+    with pytest.raises(SettingError, match="isn_a must be an integer"):
+        Settings.build(isn_a=True)
+    assert Settings.build(isn_a=1).isn_a == 1
+    with pytest.raises(SettingError, match="isn_a must be an integer"):
+        Settings.build(isn_a=True)  # still checked after its lookalike was built
+    table = {3: 1.0}
+    assert Settings.build(delay=table) is not Settings.build(delay=table)
 
 
 def test_the_scenario_fills_in_only_what_is_not_given() -> None:

@@ -412,11 +412,11 @@ def base_svg() -> str:
 # --------------------------------------------------------------------------- the object
 
 
-
 def fit_width(svg: str) -> str:
     """``svg`` scaled down to its container's width where that is narrower (a notebook beside
     its file browser, a phone): the diagram is about 1,370 px wide at its own size."""
     return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
 
 class StateDiagram:
     """The state diagram of one trace (or none), shown by Jupyter as SVG."""
