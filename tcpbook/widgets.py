@@ -88,8 +88,10 @@ def segment_name(seg: SegmentRecord) -> str:
 
 
 def _next_change(trace: Trace, endpoint: str, t: float) -> float | None:
+    """When ``endpoint`` next leaves its state after ``t`` (a self-loop, TIME_WAIT re-ACKing a
+    FIN and restarting 2MSL, does not leave it)."""
     for tr in trace.transitions:
-        if tr.endpoint == endpoint and tr.t > t:
+        if tr.endpoint == endpoint and tr.t > t and tr.src != tr.dst:
             return tr.t
     return None
 

@@ -541,3 +541,14 @@ def test_static_picture_starts_with_the_status_line(close: Explorer) -> None:
 
     assert ImageChops.difference(top, strip).getextrema()[1] <= 16  # 256-colour quantising
     assert top.getextrema()[0] < 64  # dark text on white
+
+
+def test_status_reads_through_a_time_wait_self_loop() -> None:
+    """A re-ACKed FIN restarts TIME_WAIT (a TIME_WAIT -> TIME_WAIT record): the status names
+    when TIME_WAIT really ends, not the restart."""
+    from tcpbook.widgets import describe
+
+    trace = tcpbook.simulate("close", msl=5, drop=[11])
+    assert any(tr.src == tr.dst == "TIME_WAIT" for tr in trace.transitions)
+    closed = next(tr.t for tr in trace.transitions if tr.endpoint == "A" and tr.dst == "CLOSED")
+    assert f"A is in TIME_WAIT until {closed:g} s" in describe(trace, 0.9)

@@ -94,7 +94,10 @@
     return state;
   }
   function nextChange(trace, who, t) {
-    for (const tr of trace.transitions) if (tr.endpoint === who && tr.t > t + 1e-9) return tr.t;
+    // a self-loop (TIME_WAIT re-ACKing a FIN and restarting 2MSL) does not leave the state
+    for (const tr of trace.transitions) {
+      if (tr.endpoint === who && tr.t > t + 1e-9 && tr.from !== tr.to) return tr.t;
+    }
     return null;
   }
   function axisFn(axis) {
