@@ -178,7 +178,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # An acceptable RST ends any synchronized connection (3.10.7.4 second check).
     # In TIME_WAIT this is "TIME-WAIT assassination"; with RFC 1337 on it is ignored instead.
     *(_row(st, "rcv RST", "-", S.CLOSED, "3.10.7.4", main=False) for st in SYNCHRONIZED),
-    # A host that crashes or is unplugged keeps no state and sends nothing (the seed's "runs off").
+    # A host that crashes or is unplugged keeps no state and sends nothing (a side that "runs off").
     *(
         _row(st, "host vanishes", "-", S.CLOSED, "3.5", "tcpbook", False)
         for st in State

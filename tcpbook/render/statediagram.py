@@ -20,7 +20,7 @@ Speed: ``dot`` runs once (the laid-out SVG is cached); highlights restyle that S
 id, so positions never move between clicks and a redraw costs a few milliseconds.
 Highlights: the state(s) an endpoint is in at time ``at`` (fill, thick outline and a lettered
 badge), and the path it took, numbered in order (A: solid blue, B: dashed vermillion), the
-two-endpoint convention of the seed's figure, readable without colour.
+the classic two-endpoint textbook convention, readable without colour.
 """
 
 from __future__ import annotations
