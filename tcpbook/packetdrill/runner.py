@@ -356,6 +356,7 @@ class Runner(Syscalls):
         end = self.now / USEC
         self.trace.end = end
         self.trace.final = {"A": (self.ep.state if self.ep else S.CLOSED).value}
+        self._count_from_zero()
         self.trace.params = self._params()
         return PktResult(
             self.name,
@@ -368,6 +369,17 @@ class Runner(Syscalls):
             self.profile,
             self.not_checked,
         )
+
+    def _count_from_zero(self) -> None:
+        """The trace's numbers as the script writes them: the tested endpoint's sequence numbers
+        (and the script side's acknowledgements of them) counted from its ISS, as packetdrill
+        counts them, so a ladder of the run shows both sides' numbers from 0."""
+        iss = self.ep.iss if self.ep is not None else self.local_isn
+        for rec in self.trace.segments:
+            if rec.src == "A":
+                rec.seq = (rec.seq - iss) % SEQ_MOD
+            elif rec.ack is not None:
+                rec.ack = (rec.ack - iss) % SEQ_MOD
 
     def _params(self) -> dict[str, Any]:
         c = self.config
