@@ -314,7 +314,7 @@ def _play_with_the_explorer(page: Page, lab: Lab) -> None:
     # move redraws. Two different status lines in a row show it playing; then stop it.
     play = explorer.locator(".jupyter-widget-play button, .widget-play button")
     explorer.locator("button", has_text="whole run").first.click()
-    page.wait_for_function("el => el.innerText.startsWith('At ')", arg=_status_handle(explorer))
+    page.wait_for_function("el => el.innerText.includes(' At ')", arg=_status_handle(explorer))
     seen = {_status(explorer)}
     play.first.click()
     deadline = time.monotonic() + CHANGE_MS / 1000
