@@ -119,7 +119,9 @@ LINUX = Profile(
     delayed_ack=0.04,
     quick_acks=16,
     delay_fin_ack=True,
-    tail_loss_probe=True,  # tcp_early_retrans = 3 (tcp_schedule_loss_probe)
+    # tcp_early_retrans = 3 (tcp_schedule_loss_probe); it needs SACK, which Linux peers offer
+    # and the model assumes (exported packetdrill scripts put sackOK on the peer's SYN)
+    tail_loss_probe=True,
     fin_timeout=60.0,  # tcp_fin_timeout, orphaned sockets only (tcp_close)
     # tcp_timewait_state_process: inet_twsk_reschedule for any out-of-window segment with ACK
     time_wait_restart_on_any=True,

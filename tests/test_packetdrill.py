@@ -464,7 +464,7 @@ def test_export_header_says_what_linux_does_differently(tmp_path: Path) -> None:
     assert "`sysctl -q net.ipv4.tcp_rfc1337=1 net.ipv4.tcp_fin_timeout=3`" in text
     assert "// tcpbook: profile=linux msl=5 rto=1 fin_timeout=3" in text
     assert "   +0 > S 0:0(0) <...>" in text
-    assert "< S. 0:0(0) ack 1 win 65535 <mss 1000>" in text
+    assert "< S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop>" in text
     assert run_script(path).verdict == "pass"
 
 

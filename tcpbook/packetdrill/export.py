@@ -23,6 +23,10 @@ from ..trace import SegmentRecord, Trace
 from .parser import USEC, flags_notation
 
 PEER_MSS = 1000  # the MSS option put on the peer's SYNs so a real kernel has one to use
+#: The options of the peer's SYNs: an MSS, and SACK permitted, as a Linux peer sends them. The
+#: linux profile's tail-loss probe needs SACK on a real kernel (tcp_schedule_loss_probe returns
+#: early unless tcp_is_sack): without it the kernel falls back to its plain RTO.
+PEER_SYN_OPTIONS = f"<mss {PEER_MSS},sackOK,nop,nop>"
 CHECK_LAG_US = 10_000  # read SO_ERROR 10 ms after a timeout, not in a race with the timer
 
 _ERRNO_TEXT = {
@@ -322,7 +326,7 @@ class _Exporter:
             text += f" ack {(s.ack - offset) % SEQ_MOD}"
         text += f" win {WINDOW}"
         if "SYN" in s.flags:
-            text += f" <mss {PEER_MSS}>"
+            text += f" {PEER_SYN_OPTIONS}"
         return text
 
     # -- rendering ---------------------------------------------------------------------------
