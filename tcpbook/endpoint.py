@@ -146,8 +146,9 @@ def _bare_ack(seg: Segment) -> bool:
     """A segment with nothing in it but an ACK.
 
     RFC 9293 answers an unacceptable segment with an ACK; answered with an ACK in turn, two
-    desynchronized endpoints would trade ACKs for ever (an "ACK storm"). RFC 5961 section 5 asks
-    for throttling and Linux rate-limits these replies; tcpbook never answers a bare ACK with one.
+    desynchronized endpoints would trade ACKs for ever (an "ACK storm"). RFC 5961 asks for
+    throttling and the kernels rate-limit these replies; so does the model
+    (:meth:`Endpoint._may_answer`).
     """
     return seg.flags == ("ACK",) and seg.len == 0
 
@@ -186,6 +187,7 @@ class Config:
     quick_acks: int = DEFAULT.quick_acks
     delay_fin_ack: bool = DEFAULT.delay_fin_ack
     tail_loss_probe: bool = DEFAULT.tail_loss_probe
+    oow_ack_interval: float = DEFAULT.oow_ack_interval
     time_wait_accepts_syn: bool = DEFAULT.time_wait_accepts_syn
     time_wait_restart_on_any: bool = DEFAULT.time_wait_restart_on_any
     drop_synfin: bool = DEFAULT.drop_synfin
@@ -218,6 +220,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "quick_acks": profile.quick_acks,
         "delay_fin_ack": profile.delay_fin_ack,
         "tail_loss_probe": profile.tail_loss_probe,
+        "oow_ack_interval": profile.oow_ack_interval,
         "time_wait_accepts_syn": profile.time_wait_accepts_syn,
         "time_wait_restart_on_any": profile.time_wait_restart_on_any,
         "drop_synfin": profile.drop_synfin,
@@ -259,6 +262,7 @@ class Endpoint:
         # The host's clock, read only to time round trips (RFC 6298); without one every round
         # trip measures 0 s, which suits a model where the reader delivers segments by hand.
         self.clock = clock
+        self.last_oow_ack = -float("inf")  # when a bare ACK was last answered with an ACK
         self.state = S.CLOSED
         self.iss = iss % SEQ_MOD
         self.irs = 0
@@ -707,6 +711,18 @@ class Endpoint:
             self.out.append(Send(Segment(("SYN", "ACK"), self.iss, self.rcv_nxt, 0, True)))
         return True
 
+    def _may_answer(self, seg: Segment) -> bool:
+        """Whether an unacceptable segment gets its ACK now. Anything with more than an ACK in
+        it always does; a bare ACK at most once per ``oow_ack_interval`` (RFC 5961 section 7;
+        Linux tcp_oow_rate_limited), so two confused endpoints cannot trade ACKs for ever."""
+        if not _bare_ack(seg):
+            return True
+        now = self._now()
+        if now - self.last_oow_ack < self.config.oow_ack_interval:
+            return False
+        self.last_oow_ack = now
+        return True
+
     def _first_sequence(self, seg: Segment) -> bool:
         """First: is the segment acceptable? An unacceptable one gets an ACK (not a RST)."""
         st = self.state
@@ -734,7 +750,7 @@ class Endpoint:
             return True
         if self._acceptable(seg):
             return False
-        if not seg.rst and not _bare_ack(seg):
+        if not seg.rst and self._may_answer(seg):
             self._send_ack()
             if st is S.TIME_WAIT and self.config.time_wait_restart_on_any:
                 # Linux (tcp_timewait_state_process) restarts 2MSL whenever TIME_WAIT
@@ -776,8 +792,8 @@ class Endpoint:
             self._established()
             st = self.state
         elif seq_lt(self.snd_nxt, ack):
-            if not _bare_ack(seg):
-                self._send_ack()
+            if st is not S.TIME_WAIT and self._may_answer(seg):
+                self._send_ack()  # it acknowledges something not yet sent (3.10.7.4 fifth)
             return True
         elif seq_lt(self.snd_una, ack):
             fin_acked_now = self._ack_advance(ack)

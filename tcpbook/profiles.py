@@ -82,6 +82,9 @@ class Profile:
     #: Answer an in-window RST that is not exact, and a SYN in a synchronized state, with a
     #: challenge ACK (RFC 5961 sections 3 and 4, adopted by RFC 9293).
     challenge_acks: bool
+    #: Least time between two ACKs that answer unacceptable bare ACKs (RFC 5961 section 7 ACK
+    #: throttling; two confused endpoints would otherwise trade ACKs for ever).
+    oow_ack_interval: float
     #: Drop segments carrying both SYN and FIN (FreeBSD ``net.inet.tcp.drop_synfin``).
     drop_synfin: bool
     #: Closed ports stay silent (FreeBSD ``net.inet.tcp.blackhole``: 0 answers RST).
@@ -128,6 +131,7 @@ LINUX = Profile(
     rfc1337=False,  # tcp_rfc1337 = 0: a RST kills TIME_WAIT (tcp_timewait_state_process)
     time_wait_accepts_syn=True,  # tcp_timewait_state_process: TCP_TW_SYN when seq > rcv_nxt
     challenge_acks=True,  # tcp_send_challenge_ack (tcp_validate_incoming)
+    oow_ack_interval=0.5,  # tcp_invalid_ratelimit = 500 ms (tcp_oow_rate_limited)
     drop_synfin=False,
     blackhole=0,
 )
@@ -172,6 +176,8 @@ FREEBSD = Profile(
     rfc1337=True,  # tcp_twcheck: "If the segment contains RST: Drop the segment ... RFC 1337"
     time_wait_accepts_syn=True,  # tcp_twcheck: SYN with SEQ_GT(th_seq, rcv_nxt) reopens
     challenge_acks=True,  # net.inet.tcp.insecure_rst = 0, insecure_syn = 0 (RFC 5961)
+    # tcp_ack_war_time_window = 1000 ms with tcp_ack_war_cnt = 5 (tcp_output.c): one in 200 ms
+    oow_ack_interval=0.2,
     drop_synfin=False,  # net.inet.tcp.drop_synfin = 0
     blackhole=0,  # net.inet.tcp.blackhole = 0: closed ports answer RST
 )
@@ -207,6 +213,7 @@ RFC9293 = Profile(
     rfc1337=False,  # RFC 9293 3.10.7.4: an acceptable RST in TIME_WAIT closes it
     time_wait_accepts_syn=False,  # RFC 9293 3.10.7.4 fourth step: challenge ACK (RFC 5961)
     challenge_acks=True,
+    oow_ack_interval=0.5,  # RFC 5961 section 7 asks for a limit and leaves it open
     drop_synfin=False,
     blackhole=0,
 )
