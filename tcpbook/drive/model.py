@@ -13,7 +13,6 @@ panel (:mod:`tcpbook.drive.panel`) wraps it in ipywidgets with one button per mo
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -244,8 +243,13 @@ class Driver:
         return found
 
     def refusal(self, move: Move | str) -> str | None:
-        """Why ``move`` would be refused now, or None if it would be carried out."""
-        probe = copy.deepcopy(self)
+        """Why ``move`` would be refused now, or None if it would be carried out.
+
+        It tries the move on a probe: the same driver rebuilt by replaying every move made so
+        far (a run is deterministic), so this one is left as it was.
+        """
+        probe = Driver(**self.options)
+        probe.run(outcome.move for outcome in self.outcomes)
         outcome = probe.apply(move)
         return None if outcome.ok else outcome.text
 
