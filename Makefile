@@ -70,12 +70,18 @@ FIX_EDITABLE = if [ -f tcpbook/__init__.py ] && ! $(PY) -I -c \
 	then echo "==> re-installing tcpbook in editable mode (its package layout changed)"; \
 	  $(PIP) install -q --no-deps -e . ; fi
 
+# The compiled core (tcpbook/native.py): built with mypyc when missing or stale, in about 20 s;
+# without a C compiler the book runs as pure Python (`tcpbook native` says which runs).
+NATIVE_UPDATE = $(VENV)/bin/tcpbook native update
+
 setup: $(STAMP)
 	@$(FIX_EDITABLE)
+	@$(NATIVE_UPDATE)
 	@tools/setup.sh graphviz
 
 setup-browser: $(STAMP)
 	@$(FIX_EDITABLE)
+	@$(NATIVE_UPDATE)
 	@tools/setup.sh graphviz chromium capture
 
 # ----------------------------------------------------------------- the book
@@ -130,9 +136,16 @@ format: setup
 	$(PY) -m ruff check --fix .
 
 # pytest exits 5 when it collected nothing: that is a failure here, with a reason.
+# Every test runs on the build `tcpbook native` reports (compiled when it could be built); the
+# runs that pin behaviour down run again as pure Python, so both builds answer alike.
+PURE_TESTS := tests/test_golden.py tests/test_runtime.py tests/test_core_transitions.py \
+	tests/test_profiles.py tests/test_captures.py tests/test_native.py
 unit: setup
+	@$(VENV)/bin/tcpbook native status
 	@$(PYTEST) -m "not browser" tests/; rc=$$?; \
 	[ $$rc -ne 5 ] || echo "error: pytest collected no tests in tests/" >&2; \
+	[ $$rc -ne 0 ] || { echo "==> again as pure Python (TCPBOOK_PURE=1)"; \
+	  TCPBOOK_PURE=1 $(PYTEST) -q -m "not browser" $(PURE_TESTS); rc=$$?; }; \
 	exit $$rc
 
 notebooks: setup
@@ -158,7 +171,7 @@ bench: setup
 # ----------------------------------------------------------------- cleaning
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis tcpbook/_native
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 	  | xargs -0 rm -rf
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import native
+
+native.activate(__path__)  # the compiled core, when built from these sources: before any import
+
 from .errors import IllegalCall, TcpbookError
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .scenarios import SCENARIOS, get

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
+
+from mypy_extensions import mypyc_attr
 
 import tcpbook.states as S  # State's members, read without the Enum metaclass's __getattr__
 
@@ -40,14 +42,35 @@ FLAG_ORDER = ("SYN", "FIN", "RST", "PSH", "ACK")
 TimerName = Literal["retransmit", "tlp", "delayed_ack", "time_wait", "fin_wait_2"]
 
 
-class Segment(NamedTuple):
+# Segments and outputs are small value classes that write their own ``__init__``
+# (``init=False``): the endpoint makes several per segment, and the compiled core
+# (tcpbook.native) builds a class natively only from a written one. ``dataclass`` gives each
+# its equality and repr, so tests and readers compare them as values.
+
+
+@dataclass(slots=True, init=False)
+class Segment:
     """What travels between endpoints: flags, numbers and a payload length (no payload bytes)."""
 
     flags: tuple[str, ...]
     seq: int
     ack: int | None
-    len: int = 0
-    retransmission: bool = False
+    len: int
+    retransmission: bool
+
+    def __init__(
+        self,
+        flags: tuple[str, ...],
+        seq: int,
+        ack: int | None,
+        len: int = 0,
+        retransmission: bool = False,
+    ) -> None:
+        self.flags = flags
+        self.seq = seq
+        self.ack = ack
+        self.len = len
+        self.retransmission = retransmission
 
     @property
     def syn(self) -> bool:
@@ -71,47 +94,74 @@ class Segment(NamedTuple):
         return self.len + ("SYN" in self.flags) + ("FIN" in self.flags)
 
 
-class Send(NamedTuple):
+@dataclass(slots=True, init=False)
+class Send:
     segment: Segment
 
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
 
-class StartTimer(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class StartTimer:
     timer: TimerName
     delay: float
 
+    def __init__(self, timer: TimerName, delay: float) -> None:
+        self.timer = timer
+        self.delay = delay
 
-class CancelTimer(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class CancelTimer:
     timer: TimerName
 
+    def __init__(self, timer: TimerName) -> None:
+        self.timer = timer
 
-class Change(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class Change:
     src: State
     dst: State
     cause: str
 
+    def __init__(self, src: State, dst: State, cause: str) -> None:
+        self.src = src
+        self.dst = dst
+        self.cause = cause
 
-class AppError(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class AppError:
     error: str
 
+    def __init__(self, error: str) -> None:
+        self.error = error
 
-class Received(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class Received:
     """Payload or end-of-file handed to the application (``length`` 0 means EOF)."""
 
     length: int
 
+    def __init__(self, length: int) -> None:
+        self.length = length
 
-class Handoff(NamedTuple):
+
+@dataclass(slots=True, init=False)
+class Handoff:
     """The connection is gone and ``segment`` belongs to whoever owns the port now (a listener):
     a new SYN that ended TIME_WAIT. The host delivers it again."""
 
     segment: Segment
 
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+
 
 Output = Send | StartTimer | CancelTimer | Change | AppError | Received | Handoff
-
-#: Builds a NamedTuple from a tuple of all its fields without running its generated Python
-#: ``__new__`` (the endpoint makes several per segment): ``_new(Send, (seg,)) == Send(seg)``.
-_new = tuple.__new__
 
 # State groups the per-segment path tests, as sets: one hash probe, no tuple built per test.
 _SYNCHRONIZED = frozenset(SYNCHRONIZED)
@@ -249,6 +299,7 @@ def model_timeout(boundary: int, rto_base: float, rto_max: float) -> float:
     return ((2 << thresh) - 1) * rto_base + (boundary - thresh) * rto_max
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled core
 class Endpoint:
     """A transmission control block (RFC 9293 section 3.3.1) and the rules that move it."""
 
@@ -301,7 +352,7 @@ class Endpoint:
         src = self.state
         dst = next_state(src, event)
         self.state = dst
-        self.out.append(_new(Change, (src, dst, event)))
+        self.out.append(Change(src, dst, event))
         if dst is S.CLOSED:
             for name in sorted(self.timers):
                 self._cancel(name)  # type: ignore[arg-type]
@@ -321,17 +372,17 @@ class Endpoint:
     def _start(self, name: TimerName, delay: float) -> None:
         """Start (or restart) a timer that fires ``delay`` seconds from now."""
         self.timers.add(name)
-        self.out.append(_new(StartTimer, (name, delay)))
+        self.out.append(StartTimer(name, delay))
 
     def _cancel(self, name: TimerName) -> None:
         if name in self.timers:
             self.timers.discard(name)
-            self.out.append(_new(CancelTimer, (name,)))
+            self.out.append(CancelTimer(name))
 
     def _emit(self, flags: tuple[str, ...], seq: int, length: int = 0) -> Segment:
         ack = self.rcv_nxt if "ACK" in flags else None
-        seg = _new(Segment, (flags, seq % SEQ_MOD, ack, length, False))
-        self.out.append(_new(Send, (seg,)))
+        seg = Segment(flags, seq % SEQ_MOD, ack, length, False)
+        self.out.append(Send(seg))
         if ack is not None and "delayed_ack" in self.timers:
             self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mypy_extensions import mypyc_attr
+
 from .endpoint import (
     AppError,
     CancelTimer,
@@ -53,6 +55,7 @@ class TimerExpiry(Event):
         self.host.expire(self.name)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled core
 class Host:
     """One machine with one port: at most one connection (TCB) at a time.
 

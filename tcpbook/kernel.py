@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
+from mypy_extensions import mypyc_attr
+
 from .errors import TcpbookError
 
 
@@ -34,6 +36,7 @@ def round9(t: float) -> float:
     return round(t, 9)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled core
 class Event:
     """Something that happens at a time; a subclass says what, in :meth:`happen`.
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import mypyc_attr
+
 from .endpoint import Config, Segment, reset_for
 from .errors import IllegalCall
 from .host import Host
@@ -126,6 +128,7 @@ class SimHost(Host):
             self.sim.trigger(self.name, change.dst)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # subclassed outside the compiled core
 class Simulator:
     """Runs one scenario script against two hosts and records a :class:`Trace`.
 

@@ -71,7 +71,13 @@ def _t(x: float) -> float:
     return round(x, 9)
 
 
-@dataclass(slots=True)
+# The records below write their own ``__init__`` (``init=False``): a run makes dozens of them,
+# and the compiled core (tcpbook.native) builds a class natively only from a written one (a
+# dataclass-generated ``__init__`` would run as interpreted Python). ``dataclass`` still gives
+# each its fields, equality and repr.
+
+
+@dataclass(slots=True, init=False)
 class SegmentRecord:
     """One segment put on the wire, numbered in send order over the whole run (from 1)."""
 
@@ -89,6 +95,38 @@ class SegmentRecord:
     delivered_to: int | None = None
     retransmission: bool = False
     duplicate_of: int | None = None
+
+    def __init__(
+        self,
+        id: int,
+        conn: int,
+        src: Endpoint,
+        dst: Endpoint,
+        flags: tuple[str, ...],
+        seq: int,
+        ack: int | None,
+        len: int,
+        sent: float,
+        fate: Fate = "in-flight",
+        arrived: float | None = None,
+        delivered_to: int | None = None,
+        retransmission: bool = False,
+        duplicate_of: int | None = None,
+    ) -> None:
+        self.id = id
+        self.conn = conn
+        self.src = src
+        self.dst = dst
+        self.flags = flags
+        self.seq = seq
+        self.ack = ack
+        self.len = len
+        self.sent = sent
+        self.fate = fate
+        self.arrived = arrived
+        self.delivered_to = delivered_to
+        self.retransmission = retransmission
+        self.duplicate_of = duplicate_of
 
     @property
     def acked_by(self) -> int:
@@ -125,7 +163,7 @@ class SegmentRecord:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TransitionRecord:
     """An endpoint moved from one state to another; ``cause`` is the table row's event."""
 
@@ -135,6 +173,16 @@ class TransitionRecord:
     src: str
     dst: str
     cause: str
+
+    def __init__(
+        self, t: float, endpoint: Endpoint, conn: int, src: str, dst: str, cause: str
+    ) -> None:
+        self.t = t
+        self.endpoint = endpoint
+        self.conn = conn
+        self.src = src
+        self.dst = dst
+        self.cause = cause
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,7 +195,7 @@ class TransitionRecord:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TimerRecord:
     """A timer started, fired or was cancelled (``deadline`` is when it would fire)."""
 
@@ -156,6 +204,20 @@ class TimerRecord:
     timer: str
     action: Literal["start", "fire", "cancel"]
     deadline: float | None
+
+    def __init__(
+        self,
+        t: float,
+        endpoint: Endpoint,
+        timer: str,
+        action: Literal["start", "fire", "cancel"],
+        deadline: float | None,
+    ) -> None:
+        self.t = t
+        self.endpoint = endpoint
+        self.timer = timer
+        self.action = action
+        self.deadline = deadline
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,13 +229,18 @@ class TimerRecord:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ErrorRecord:
     """An error the application on ``endpoint`` would see (ECONNREFUSED, ECONNRESET, ...)."""
 
     t: float
     endpoint: Endpoint
     error: str
+
+    def __init__(self, t: float, endpoint: Endpoint, error: str) -> None:
+        self.t = t
+        self.endpoint = endpoint
+        self.error = error
 
     def to_dict(self) -> dict[str, Any]:
         return {"t": _t(self.t), "endpoint": self.endpoint, "error": self.error}

@@ -32,6 +32,7 @@ LAYERS = ("core", "runtime", "models", "renderers", "widgets", "shell")
 LAYER_OF: dict[str, str] = {
     # core: the state machine and the sans-IO endpoint
     "tcpbook.errors": "core",
+    "tcpbook.native": "core",  # loads the compiled build of the core; imports none of tcpbook
     "tcpbook.states": "core",
     "tcpbook.endpoint": "core",
     "tcpbook.profiles": "core",

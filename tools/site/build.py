@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
+import mypy_extensions  # noqa: E402
 import nbformat  # noqa: E402
 import payload  # noqa: E402
 from nbconvert import HTMLExporter  # noqa: E402
@@ -385,14 +386,16 @@ def copy_static(out: Path) -> None:
     (static / "pygments.css").write_text(
         HtmlFormatter(style="default").get_style_defs(".highlight"), encoding="utf-8"
     )
-    # the Python the worker runs: tcpbook's package and payload.py, one zip
+    # the Python the worker runs: tcpbook's package (its sources: the compiled core is for this
+    # machine's interpreter, not Pyodide's), the one-file mypy_extensions it imports, payload.py
     with zipfile.ZipFile(static / "tcpbook-py.zip", "w", zipfile.ZIP_DEFLATED) as z:
         pkg = ROOT / "tcpbook"
         for path in sorted(pkg.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".json", ".typed"):
-                if "__pycache__" in path.parts:
+                if "__pycache__" in path.parts or "_native" in path.parts:
                     continue
                 z.write(path, path.relative_to(ROOT).as_posix())
+        z.write(mypy_extensions.__file__, "mypy_extensions.py")
         z.write(HERE / "payload.py", "payload.py")
     katex = ROOT / "node_modules" / "katex" / "dist"
     if not (katex / "katex.min.js").is_file():
