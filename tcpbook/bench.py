@@ -92,13 +92,35 @@ def bench_import(runs: int) -> Row:
 
 
 def bench_simulate(repeat: int) -> Row:
+    """Judged on the build this process runs (the compiled core once ``make setup`` built it)."""
     import tcpbook
+    from tcpbook import native
 
     seconds = _median_time(lambda: tcpbook.simulate("close"), repeat=repeat, number=200)
     rate = 1.0 / seconds
-    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs"
+    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs; {native.STATUS}"
     return _against(
         "simulate('close') (lifecycles/s)", rate, "1/s", SIMULATE_TARGET, note, below=False
+    )
+
+
+def bench_simulate_pure(repeat: int) -> Row:
+    """The same, as pure Python (what the web edition and a machine without a C compiler run),
+    in a fresh interpreter with ``TCPBOOK_PURE=1``."""
+    from tcpbook import native
+
+    code = (
+        "import tcpbook, tcpbook.bench as b\n"
+        f"print(b._median_time(lambda: tcpbook.simulate('close'), repeat={repeat}, number=200))"
+    )
+    env = {**os.environ, native.ENV_PURE: "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    seconds = float(done.stdout)
+    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs; TCPBOOK_PURE=1"
+    return Row(
+        "simulate('close'), pure Python (lifecycles/s)", 1.0 / seconds, "1/s", "", "INFO", note
     )
 
 
@@ -283,6 +305,8 @@ def table(rows: Sequence[Row]) -> str:
 
 
 def machine() -> dict[str, Any]:
+    from tcpbook import native
+
     cores = os.cpu_count() or 1
     py = platform.python_version()
     return {
@@ -290,6 +314,7 @@ def machine() -> dict[str, Any]:
         "cores": cores,
         "python": py,
         "implementation": platform.python_implementation(),
+        "tcpbook_build": native.STATUS,  # the compiled core or pure Python (tcpbook.native)
         "system": f"{platform.system()} {platform.machine()}",
         "processor": platform.processor() or platform.machine(),
         # other work on the machine slows every number down; recorded so runs can be compared
@@ -403,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
         ("import", lambda: [bench_import(5 if quick else 15)]),
         ("simulate", lambda: [bench_simulate(5 if quick else 25)]),
+        ("simulate, pure Python", lambda: [bench_simulate_pure(5 if quick else 25)]),
         ("widget", lambda: [bench_widget(5 if quick else 30)]),
         ("explorer", lambda: bench_explorer(5 if quick else 20)),
         ("montecarlo", lambda: bench_montecarlo(2_000 if quick else 20_000, cores)),

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tcpbook import bench
+from tcpbook import bench, native
 
 STATUSES = {"PASS", "MISS", "INFO", "N/A"}
 
@@ -25,6 +25,10 @@ def test_quick_bench_prints_a_table_and_writes_valid_json(
     names = [r["name"] for r in report["results"]]
     for expected in ("import tcpbook", "simulate('close')", "widget update", "Monte Carlo, 1 core"):
         assert any(n.startswith(expected) for n in names), expected
+    # the report says which build it measured, and measures pure Python beside it
+    assert report["machine"]["tcpbook_build"] == native.STATUS
+    pure = next(r for r in report["results"] if "pure Python" in r["name"])
+    assert pure["value"] > 0 and "TCPBOOK_PURE=1" in pure["note"]
     for row in report["results"]:
         assert row["status"] in STATUSES
         if row["status"] in ("PASS", "MISS"):
