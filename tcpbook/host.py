@@ -61,16 +61,10 @@ class Host:
 
     ``conn`` counts the connections (incarnations) the host has opened; ``deferred`` holds
     calls that wait for the port to be free again (like an application retrying ``bind()``).
-    """
 
-    #: Release the TCB when it reaches CLOSED. The packetdrill runner keeps it: the script's
-    #: socket still exists (and still answers reads and errors) after the connection ends.
-    release_closed = True
-    #: Record timer starts, fires and cancels in the trace (bulk Monte Carlo runs do without).
-    record_timers = True
-    #: Call :meth:`timer_started` and :meth:`received` (clients that report them set these).
-    notify_timers = False
-    notify_received = False
+    A client changes the four switches set last in ``__init__`` in its own ``__init__``, not as
+    class attributes: the compiled core reads an instance's own attributes.
+    """
 
     def __init__(
         self, name: Side, kernel: Kernel, trace: Trace, *, isn: int, config: Config
@@ -85,6 +79,14 @@ class Host:
         self.vanished = False
         self.deferred: list[Callable[[], object]] = []
         self.pending: dict[str, TimerExpiry] = {}  # running timers: name -> its kernel event
+        #: Release the TCB when it reaches CLOSED. The packetdrill runner keeps it: the
+        #: script's socket still exists (and still answers reads and errors) after it ends.
+        self.release_closed = True
+        #: Record timer starts, fires and cancels in the trace (bulk runs do without).
+        self.record_timers = True
+        #: Call :meth:`timer_started` and :meth:`received` (clients that report them).
+        self.notify_timers = False
+        self.notify_received = False
 
     # -- hooks for clients --------------------------------------------------------------------
 

@@ -201,3 +201,15 @@ def test_panel_static_picture_and_plain_text() -> None:
         "Drive it yourself: t = 0 s · A: SYN_SENT · B: CLOSED · 1 segment in flight"
     )
     assert panel.static().startswith(b"\x89PNG")
+
+
+def test_the_log_reports_every_timer_and_delivery_to_the_application() -> None:
+    """The driver's host asks to hear of timer starts and data handed up; the loop (compiled
+    or not) must honour that, so the log shows them."""
+    d = Driver()
+    d.run(["B listen", "A connect", "deliver A→B", "deliver B→A", "deliver A→B", "A close"])
+    d.run(["deliver A→B"])
+    text = d.log_text()
+    assert "A starts retransmit (fires at 1)" in text
+    assert "B starts retransmit" in text
+    assert "B: the application reads end-of-file" in text

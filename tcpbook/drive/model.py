@@ -115,13 +115,11 @@ class Outcome:
 class DriveHost(Host):
     """A host whose segments wait in the driver's network and whose every output is logged."""
 
-    notify_timers = True
-    notify_received = True
-
     def __init__(self, driver: Driver, name: Side, isn: int, settings: Settings) -> None:
         config = endpoint_config(settings, auto_read=driver.auto_read)
         super().__init__(name, driver.kernel, driver.raw_trace, isn=isn, config=config)
         self.driver = driver
+        self.notify_timers = self.notify_received = True  # every output goes in the log
 
     def _note(self, text: str) -> None:
         self.driver.log.append(f"{self.driver.now:8.3f}  {text}")

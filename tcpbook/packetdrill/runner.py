@@ -124,14 +124,13 @@ class ScriptHost(Host):
     so the TCB is not released; every segment either way is recorded as delivered at once.
     """
 
-    release_closed = False
-    notify_received = True
-
     def __init__(self, runner: Runner) -> None:
         super().__init__(
             "A", runner.kernel, runner.trace, isn=runner.local_isn, config=runner.config
         )
         self.runner = runner
+        self.release_closed = False
+        self.notify_received = True
         self.reset_in_close_wait = False
 
     def record(self, seg: Segment, src: Literal["A", "B"]) -> None:
