@@ -240,6 +240,9 @@ class Config:
     oow_ack_interval: float = DEFAULT.oow_ack_interval
     time_wait_accepts_syn: bool = DEFAULT.time_wait_accepts_syn
     time_wait_restart_on_any: bool = DEFAULT.time_wait_restart_on_any
+    time_wait_rst_challenge: bool = DEFAULT.time_wait_rst_challenge
+    old_segment_acks: bool = DEFAULT.old_segment_acks
+    old_fin_answered_in_time_wait: bool = DEFAULT.old_fin_answered_in_time_wait
     drop_synfin: bool = DEFAULT.drop_synfin
     profile: str = DEFAULT.name
 
@@ -273,6 +276,9 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "oow_ack_interval": profile.oow_ack_interval,
         "time_wait_accepts_syn": profile.time_wait_accepts_syn,
         "time_wait_restart_on_any": profile.time_wait_restart_on_any,
+        "time_wait_rst_challenge": profile.time_wait_rst_challenge,
+        "old_segment_acks": profile.old_segment_acks,
+        "old_fin_answered_in_time_wait": profile.old_fin_answered_in_time_wait,
         "drop_synfin": profile.drop_synfin,
         "profile": profile.name,
     }
@@ -801,6 +807,8 @@ class Endpoint:
             return True
         if self._acceptable(seg):
             return False
+        if self._old_segment_ends_it(seg):
+            return True
         if not seg.rst and self._may_answer(seg):
             self._send_ack()
             if st is S.TIME_WAIT and self.config.time_wait_restart_on_any:
@@ -809,13 +817,37 @@ class Endpoint:
                 self._start("time_wait", 2 * self.config.msl)
         return True
 
+    def _old_segment_ends_it(self, seg: Segment) -> bool:
+        """Linux and FreeBSD read the ACK field of a retransmission that ends at RCV.NXT (the
+        peer's FIN sent again): when it acknowledges our FIN in CLOSING or LAST_ACK, that move
+        happens and the old FIN is consumed (``old_segment_acks``), unanswered but for
+        FreeBSD's TIME_WAIT (``old_fin_answered_in_time_wait``)."""
+        if not (
+            self.config.old_segment_acks
+            and self.state in _CLOSING_OR_LAST_ACK
+            and "ACK" in seg.flags
+            and "RST" not in seg.flags
+            and "SYN" not in seg.flags
+            and (seg.seq + seg.seg_len) % SEQ_MOD == self.rcv_nxt
+            and self._ack_in_range(seg.ack)
+        ):
+            return False
+        if not self._ack_advance(seg.ack or 0):
+            return False  # it acknowledged data, not yet our FIN: the old FIN is answered
+        self._move("rcv ACK of FIN")
+        if self.state is S.TIME_WAIT and self.config.old_fin_answered_in_time_wait:
+            self._send_ack()
+        return True
+
     def _second_rst(self, seg: Segment) -> bool:
         """Second: RST. RFC 5961 section 3 (adopted by RFC 9293): only an exact match resets;
-        any other in-window RST gets a challenge ACK."""
+        any other in-window RST gets a challenge ACK (not from Linux's or FreeBSD's TIME_WAIT,
+        which drop it: ``time_wait_rst_challenge``)."""
         if "RST" not in seg.flags:
             return False
         if seg.seq != self.rcv_nxt:
-            self._send_ack()
+            if self.state is not S.TIME_WAIT or self.config.time_wait_rst_challenge:
+                self._send_ack()
         else:
             self._on_reset()
         return True

@@ -82,6 +82,15 @@ class Profile:
     #: Answer an in-window RST that is not exact, and a SYN in a synchronized state, with a
     #: challenge ACK (RFC 5961 sections 3 and 4, adopted by RFC 9293).
     challenge_acks: bool
+    #: TIME_WAIT, too, answers an in-window RST that is not exact with a challenge ACK (RFC
+    #: 9293 3.10.7.4); otherwise it drops it silently.
+    time_wait_rst_challenge: bool
+    #: A retransmission that ends exactly at RCV.NXT (the peer's FIN again) still has its ACK
+    #: field read before it is answered, so it can end CLOSING or LAST_ACK; RFC 9293 finds the
+    #: whole segment unacceptable.
+    old_segment_acks: bool
+    #: ... and when that ACK ends CLOSING, TIME_WAIT still answers the old FIN with an ACK.
+    old_fin_answered_in_time_wait: bool
     #: Least time between two ACKs that answer unacceptable bare ACKs (RFC 5961 section 7 ACK
     #: throttling; two confused endpoints would otherwise trade ACKs for ever).
     oow_ack_interval: float
@@ -131,6 +140,12 @@ LINUX = Profile(
     rfc1337=False,  # tcp_rfc1337 = 0: a RST kills TIME_WAIT (tcp_timewait_state_process)
     time_wait_accepts_syn=True,  # tcp_timewait_state_process: TCP_TW_SYN when seq > rcv_nxt
     challenge_acks=True,  # tcp_send_challenge_ack (tcp_validate_incoming)
+    # tcp_timewait_state_process: a RST not at RCV.NXT is neither in window nor a SYN: dropped
+    time_wait_rst_challenge=False,
+    # tcp_sequence tests end_seq against rcv_wup, not RCV.NXT + 1; tcp_rcv_state_process then
+    # ends CLOSING (tcp_time_wait) or LAST_ACK (tcp_done) on its ACK and consumes the FIN
+    old_segment_acks=True,
+    old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # tcp_invalid_ratelimit = 500 ms (tcp_oow_rate_limited)
     drop_synfin=False,
     blackhole=0,
@@ -176,6 +191,11 @@ FREEBSD = Profile(
     rfc1337=True,  # tcp_twcheck: "If the segment contains RST: Drop the segment ... RFC 1337"
     time_wait_accepts_syn=True,  # tcp_twcheck: SYN with SEQ_GT(th_seq, rcv_nxt) reopens
     challenge_acks=True,  # net.inet.tcp.insecure_rst = 0, insecure_syn = 0 (RFC 5961)
+    time_wait_rst_challenge=False,  # tcp_twcheck: every RST in TIME_WAIT is dropped
+    # tcp_do_segment trims old text ("keep on processing for RST or ACK"), then the ACK ends
+    # CLOSING (tcp_twstart) or LAST_ACK (tcp_close)
+    old_segment_acks=True,
+    old_fin_answered_in_time_wait=True,  # tcp_twstart: TF_ACKNOW -> tcp_twrespond(tw, TH_ACK)
     # tcp_ack_war_time_window = 1000 ms with tcp_ack_war_cnt = 5 (tcp_output.c): one in 200 ms
     oow_ack_interval=0.2,
     drop_synfin=False,  # net.inet.tcp.drop_synfin = 0
@@ -213,6 +233,9 @@ RFC9293 = Profile(
     rfc1337=False,  # RFC 9293 3.10.7.4: an acceptable RST in TIME_WAIT closes it
     time_wait_accepts_syn=False,  # RFC 9293 3.10.7.4 fourth step: challenge ACK (RFC 5961)
     challenge_acks=True,
+    time_wait_rst_challenge=True,  # RFC 9293 3.10.7.4 second step, in TIME_WAIT as elsewhere
+    old_segment_acks=False,  # RFC 9293 3.10.7.4 first step: unacceptable, ACK and drop
+    old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # RFC 5961 section 7 asks for a limit and leaves it open
     drop_synfin=False,
     blackhole=0,

@@ -89,26 +89,6 @@ EXPECTED_MISMATCHES: dict[str, tuple[str, str]] = {
     "linux/syn-sent-rst-ack-badack": ("mismatch", _QUICK_SYN),
     "linux/syn-received-syn-ack": ("mismatch", _SYNRECV_SYNACK),
     "freebsd/syn-received-syn-ack": ("mismatch", _SYNRECV_SYNACK),
-    "linux/closing-fin-ack": (
-        "mismatch",
-        "Linux moves CLOSING to TIME_WAIT on the ACK and discards the FIN it came with "
-        "(tcp_rcv_state_process); the model ACKs the FIN sent again",
-    ),
-    "linux/last-ack-fin-ack": (
-        "mismatch",
-        "Linux accepts a segment whose end reaches RCV.NXT (tcp_sequence) and takes its ACK, "
-        "closing LAST_ACK; the model (RFC 9293 3.10.7.4) finds the FIN sent again unacceptable",
-    ),
-    "linux/time-wait-rst-inexact": (
-        "mismatch",
-        "Linux's tcp_timewait_state_process drops a RST that is not at RCV.NXT; the model "
-        "sends RFC 5961's challenge ACK",
-    ),
-    "linux/time-wait-rst-ack-inexact": (
-        "mismatch",
-        "Linux's tcp_timewait_state_process drops a RST that is not at RCV.NXT; the model "
-        "sends RFC 5961's challenge ACK",
-    ),
     "freebsd/syn-received-ack-oow": (
         "mismatch",
         "FreeBSD's syncache_expand refuses an ACK outside the window with a RST; the model "

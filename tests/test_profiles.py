@@ -375,3 +375,55 @@ def test_settings_take_the_profile_values_not_given_and_keep_the_given_ones() ->
         Settings(profile="bsd")
     with pytest.raises(SettingError, match="profile must be one of"):
         Settings(profile=None)  # no plain model without a profile
+
+
+def _last_ack(kernel: str) -> tuple[Endpoint, Endpoint]:
+    """B in LAST_ACK: A closed, B answered with its FIN (not yet delivered to A)."""
+    from tcpbook.endpoint import Send
+
+    a, b, _ = _pair(kernel)
+    a.close()
+    b.receive(next(o.segment for o in a.drain() if isinstance(o, Send)))
+    b.drain()
+    b.close()
+    return a, b
+
+
+@pytest.mark.parametrize(
+    ("kernel", "after", "answered"),
+    [("linux", State.CLOSED, False), ("freebsd", State.CLOSED, False), ("rfc9293", None, True)],
+)
+def test_the_peers_fin_again_acknowledging_ours_ends_last_ack(
+    kernel: str, after: State | None, answered: bool
+) -> None:
+    """Linux (tcp_sequence against rcv_wup) and FreeBSD (tcp_do_segment trims the old FIN and
+    goes on to the ACK) read the ACK field of the peer's FIN sent again; RFC 9293 finds the
+    segment unacceptable, answers it, and stays in LAST_ACK."""
+    from tcpbook.endpoint import Segment, Send
+
+    a, b = _last_ack(kernel)
+    b.drain()
+    fin_again = Segment(("FIN", "ACK"), a.snd_nxt - 1, b.snd_nxt)  # it acknowledges B's FIN
+    b.receive(fin_again)
+    out = b.drain()
+    assert b.state is (after or State.LAST_ACK)
+    assert bool([o for o in out if isinstance(o, Send)]) == answered
+
+
+@pytest.mark.parametrize(
+    ("kernel", "challenged"), [("linux", False), ("freebsd", False), ("rfc9293", True)]
+)
+def test_an_inexact_rst_in_time_wait(kernel: str, challenged: bool) -> None:
+    """Linux's and FreeBSD's TIME_WAIT drop a RST that is not at RCV.NXT; RFC 9293 (RFC 5961
+    section 3) answers it with a challenge ACK. Either way TIME_WAIT stays."""
+    from tcpbook.endpoint import Segment, Send
+
+    a, b = _last_ack(kernel)
+    for o in b.drain():
+        if isinstance(o, Send):
+            a.receive(o.segment)
+    assert a.state is State.TIME_WAIT
+    a.drain()
+    a.receive(Segment(("RST",), (a.rcv_nxt + 1000) % 2**32, None))
+    assert a.state is State.TIME_WAIT
+    assert bool([o for o in a.drain() if isinstance(o, Send)]) == challenged
