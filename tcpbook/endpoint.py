@@ -239,6 +239,7 @@ class Config:
     tail_loss_probe: bool = DEFAULT.tail_loss_probe
     oow_ack_interval: float = DEFAULT.oow_ack_interval
     time_wait_accepts_syn: bool = DEFAULT.time_wait_accepts_syn
+    time_wait_syn_needs_listener: bool = DEFAULT.time_wait_syn_needs_listener
     time_wait_restart_on_any: bool = DEFAULT.time_wait_restart_on_any
     time_wait_rst_challenge: bool = DEFAULT.time_wait_rst_challenge
     old_segment_acks: bool = DEFAULT.old_segment_acks
@@ -275,6 +276,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "tail_loss_probe": profile.tail_loss_probe,
         "oow_ack_interval": profile.oow_ack_interval,
         "time_wait_accepts_syn": profile.time_wait_accepts_syn,
+        "time_wait_syn_needs_listener": profile.time_wait_syn_needs_listener,
         "time_wait_restart_on_any": profile.time_wait_restart_on_any,
         "time_wait_rst_challenge": profile.time_wait_rst_challenge,
         "old_segment_acks": profile.old_segment_acks,
@@ -314,11 +316,15 @@ class Endpoint:
         iss: int = 1000,
         config: Config | None = None,
         clock: Callable[[], float] | None = None,
+        listener: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config or Config()
         # The host's clock, read only to time round trips (RFC 6298); without one every round
         # trip measures 0 s, which suits a model where the reader delivers segments by hand.
         self.clock = clock
+        # Whether a listener on the port would take a new connection's SYN (the host knows);
+        # without one, as for a server's TIME_WAIT, there is.
+        self.listener = listener
         self.last_oow_ack = -float("inf")  # when a bare ACK was last answered with an ACK
         self.state = S.CLOSED
         self.iss = iss % SEQ_MOD
@@ -789,6 +795,13 @@ class Endpoint:
             and seg.flags == ("SYN",)
             and seq_lt(self.rcv_nxt, seg.seq)
         ):
+            if self.config.time_wait_syn_needs_listener and not (
+                self.listener is None or self.listener()
+            ):
+                # Linux: nobody listens (a client's TIME_WAIT), so the SYN gets TIME_WAIT's
+                # ACK (tcp_v4_rcv: TCP_TW_SYN, no listener -> TCP_TW_ACK); 2MSL runs on.
+                self._send_ack()
+                return True
             # A new incarnation whose numbers cannot be confused with the old one's: TIME_WAIT
             # ends and the SYN goes to the listener (RFC 6191; tcp_timewait_state_process).
             self._move("rcv SYN above RCV.NXT")

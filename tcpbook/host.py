@@ -107,6 +107,11 @@ class Host:
     def received(self, length: int) -> None:
         """Payload (``length`` bytes) or, with 0, end-of-file reached the application."""
 
+    def has_listener(self) -> bool:
+        """Whether a listener would take a new SYN for this port now (a client that can have
+        one says when; a bare host has only its one connection)."""
+        return False
+
     def released(self) -> None:
         """The socket is gone: run the calls that waited for the port."""
         waiting, self.deferred = self.deferred, []
@@ -118,7 +123,7 @@ class Host:
     def new_endpoint(self, isn_offset: int = 0) -> Endpoint:
         """A fresh TCB for this host (not attached until :meth:`attach`); ``isn_offset`` moves
         its ISN (RFC 9293 3.4.1: a later incarnation may start higher)."""
-        return Endpoint((self.isn + isn_offset) % 2**32, self.config, self.clock)
+        return Endpoint((self.isn + isn_offset) % 2**32, self.config, self.clock, self.has_listener)
 
     def clock(self) -> float:
         """Now, in seconds: what the endpoint times round trips with (RFC 6298)."""

@@ -79,6 +79,9 @@ class Profile:
     #: A SYN whose sequence number is above the old RCV.NXT ends TIME_WAIT and opens a new
     #: connection (RFC 1122 4.2.2.13, RFC 6191); otherwise it gets a challenge ACK (RFC 5961).
     time_wait_accepts_syn: bool
+    #: ... only when a listener on the port will take it; otherwise TIME_WAIT answers the SYN
+    #: with an ACK and stays (a connected client's TIME_WAIT).
+    time_wait_syn_needs_listener: bool
     #: Answer an in-window RST that is not exact, and a SYN in a synchronized state, with a
     #: challenge ACK (RFC 5961 sections 3 and 4, adopted by RFC 9293).
     challenge_acks: bool
@@ -139,6 +142,8 @@ LINUX = Profile(
     time_wait_restart_on_any=True,
     rfc1337=False,  # tcp_rfc1337 = 0: a RST kills TIME_WAIT (tcp_timewait_state_process)
     time_wait_accepts_syn=True,  # tcp_timewait_state_process: TCP_TW_SYN when seq > rcv_nxt
+    # tcp_v4_rcv, TCP_TW_SYN: no listener found (inet_lookup_listener) -> TCP_TW_ACK
+    time_wait_syn_needs_listener=True,
     challenge_acks=True,  # tcp_send_challenge_ack (tcp_validate_incoming)
     # tcp_timewait_state_process: a RST not at RCV.NXT is neither in window nor a SYN: dropped
     time_wait_rst_challenge=False,
@@ -190,6 +195,8 @@ FREEBSD = Profile(
     time_wait_restart_on_any=False,
     rfc1337=True,  # tcp_twcheck: "If the segment contains RST: Drop the segment ... RFC 1337"
     time_wait_accepts_syn=True,  # tcp_twcheck: SYN with SEQ_GT(th_seq, rcv_nxt) reopens
+    # tcp_twcheck closes TIME_WAIT first; the SYN is then looked up again (no listener: RST)
+    time_wait_syn_needs_listener=False,
     challenge_acks=True,  # net.inet.tcp.insecure_rst = 0, insecure_syn = 0 (RFC 5961)
     time_wait_rst_challenge=False,  # tcp_twcheck: every RST in TIME_WAIT is dropped
     # tcp_do_segment trims old text ("keep on processing for RST or ACK"), then the ACK ends
@@ -232,6 +239,7 @@ RFC9293 = Profile(
     time_wait_restart_on_any=False,
     rfc1337=False,  # RFC 9293 3.10.7.4: an acceptable RST in TIME_WAIT closes it
     time_wait_accepts_syn=False,  # RFC 9293 3.10.7.4 fourth step: challenge ACK (RFC 5961)
+    time_wait_syn_needs_listener=False,
     challenge_acks=True,
     time_wait_rst_challenge=True,  # RFC 9293 3.10.7.4 second step, in TIME_WAIT as elsewhere
     old_segment_acks=False,  # RFC 9293 3.10.7.4 first step: unacceptable, ACK and drop

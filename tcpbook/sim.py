@@ -100,6 +100,7 @@ class SimHost(Host):
         self.sim = sim
         # the states of this host that scripted steps wait for (checked on every state change)
         self.wakes = frozenset(state for (who, state) in sim.waiting if who == name)
+        self.listen_waiting = False  # a listen() call waits for the port
 
     def send(self, segment: Segment, conn: int | None = None) -> None:
         """Put a segment on the wire (for connection ``conn``, this one's by default)."""
@@ -122,6 +123,14 @@ class SimHost(Host):
         sim.trace.segments.append(copy)
         base = flight if delivered else sim.latency
         sim.launch(copy, segment, base + (lag or DUPLICATE_LAG))
+
+    def has_listener(self) -> bool:
+        """A scenario's ``listen`` waiting for the port (a server about to listen again)."""
+        return self.listen_waiting
+
+    def released(self) -> None:
+        self.listen_waiting = False
+        super().released()
 
     def changed(self, change: Change) -> None:
         if change.dst in self.wakes:
@@ -227,6 +236,7 @@ class Simulator:
         if call in ("listen", "connect"):
             if host.tcb is not None:
                 host.deferred.append(lambda: self.run_step(step))  # like retrying bind() later
+                host.listen_waiting = host.listen_waiting or call == "listen"
                 return
             host.attach(host.new_endpoint(step.arg if call == "connect" else 0))
         tcb = host.tcb

@@ -427,3 +427,31 @@ def test_an_inexact_rst_in_time_wait(kernel: str, challenged: bool) -> None:
     a.receive(Segment(("RST",), (a.rcv_nxt + 1000) % 2**32, None))
     assert a.state is State.TIME_WAIT
     assert bool([o for o in a.drain() if isinstance(o, Send)]) == challenged
+
+
+@pytest.mark.parametrize(
+    ("kernel", "listening", "handed_on"),
+    [
+        ("linux", True, True),
+        ("linux", False, False),  # tcp_v4_rcv: TCP_TW_SYN, no listener -> TCP_TW_ACK
+        ("freebsd", False, True),  # tcp_twcheck closes TIME_WAIT before the listener lookup
+    ],
+)
+def test_a_new_syn_ends_time_wait_only_for_a_listener_on_linux(
+    kernel: str, listening: bool, handed_on: bool
+) -> None:
+    from tcpbook.endpoint import Handoff, Segment, Send
+
+    a, b = _last_ack(kernel)
+    for o in b.drain():
+        if isinstance(o, Send):
+            a.receive(o.segment)
+    assert a.state is State.TIME_WAIT
+    a.drain()
+    a.listener = lambda: listening
+    a.receive(Segment(("SYN",), (a.rcv_nxt + 100_000) % 2**32, None))
+    out = a.drain()
+    assert any(isinstance(o, Handoff) for o in out) == handed_on
+    assert a.state is (State.CLOSED if handed_on else State.TIME_WAIT)
+    if not handed_on:
+        assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]

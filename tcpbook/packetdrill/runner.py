@@ -133,6 +133,10 @@ class ScriptHost(Host):
         self.notify_received = True
         self.reset_in_close_wait = False
 
+    def has_listener(self) -> bool:
+        """The script called listen(): its listening socket would take a new SYN."""
+        return bool(self.runner.listening)
+
     def record(self, seg: Segment, src: Literal["A", "B"]) -> None:
         t = self.kernel.seconds(self.kernel.now)
         rec = self.trace.add_segment(seg, src, 1, t)
