@@ -230,6 +230,7 @@ class Config:
     syn_linear: int = DEFAULT.syn_linear
     synack_linear: int = DEFAULT.synack_linear
     syn_timeout: float | None = DEFAULT.syn_timeout
+    syn_bad_ack_retry: float | None = DEFAULT.syn_bad_ack_retry
     linux_give_up: bool = DEFAULT.linux_give_up
     r2: float | None = DEFAULT.r2
     rst_on_give_up: bool = DEFAULT.rst_on_give_up
@@ -267,6 +268,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "syn_linear": profile.syn_linear,
         "synack_linear": profile.synack_linear,
         "syn_timeout": profile.syn_timeout,
+        "syn_bad_ack_retry": profile.syn_bad_ack_retry,
         "linux_give_up": profile.linux_give_up,
         "r2": profile.r2,
         "rst_on_give_up": profile.rst_on_give_up,
@@ -710,6 +712,11 @@ class Endpoint:
             if seq_le(ack, self.iss) or seq_lt(self.snd_nxt, ack):
                 if not seg.rst:
                     self.out.append(Send(Segment(("RST",), ack, None)))
+                quick = self.config.syn_bad_ack_retry
+                if quick is not None and self.retries == 0:
+                    # Linux: the peer may have dropped our SYN as old; try again soon.
+                    self.armed = quick
+                    self._start("retransmit", quick)
                 return
             ack_ok = seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_nxt)
         if seg.rst:

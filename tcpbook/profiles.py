@@ -57,6 +57,9 @@ class Profile:
     #: Give up by time, as Linux's ``retransmits_timed_out`` does: the limit is the time the
     #: retry count would take from ``rto_min``, doubling (``tcp_model_timeout``).
     linux_give_up: bool
+    #: After an unacceptable ACK in SYN_SENT, resend the SYN this soon, if it was not resent
+    #: yet (``None``: the retransmission timer runs on).
+    syn_bad_ack_retry: float | None
     #: Give up (data or FIN) once this long has passed since the first transmission (RFC 9293
     #: section 3.8.3 R2); ``None``: by count.
     r2: float | None
@@ -121,6 +124,10 @@ LINUX = Profile(
     synack_linear=0,  # inet_csk_reqsk_queue / reqsk_timer_handler: TCP_TIMEOUT_INIT << n
     syn_retries=10,
     syn_timeout=None,
+    # tcp_rcv_synsent_state_process: "Previous FIN/ACK or RST/ACK might be ignored", so with no
+    # retransmission yet the timer is reset to TCP_TIMEOUT_MIN, 2 jiffies (8 ms at HZ=250; the
+    # SYN went out again 9 ms after the bad ACK on a 6.18 kernel)
+    syn_bad_ack_retry=0.008,
     synack_retries=5,  # tcp_synack_retries
     retries2=15,  # tcp_retries2
     # tcp_orphan_retries = 0, which tcp_orphan_retries() turns into 8 while the peer is alive.
@@ -175,6 +182,7 @@ FREEBSD = Profile(
     synack_linear=4,  # syncache_timeout uses the same tcp_syn_backoff table
     syn_retries=None,
     syn_timeout=75.0,
+    syn_bad_ack_retry=None,  # tcp_do_segment SYN_SENT: dropwithreset, timers untouched
     # tcp_syncache.c: SYNCACHE_MAXREXMTS = 3 retransmissions, then the entry is dropped.
     synack_retries=3,
     # TCP_MAXRXTSHIFT = 12 with tcp_backoff = {1, 2, 4, ..., 512} capped at TCPTV_REXMTMAX.
@@ -222,6 +230,7 @@ RFC9293 = Profile(
     synack_linear=0,
     syn_retries=None,
     syn_timeout=180.0,  # RFC 1122 4.2.3.5 / RFC 9293 3.8.3: R2 for a SYN at least 3 minutes
+    syn_bad_ack_retry=None,  # RFC 9293 3.10.7.3: send the RST (unless RST), drop the segment
     synack_retries=7,  # the same 3 minutes for a SYN,ACK: 1+2+...+64 = 127 s, the 7th at 127 s
     retries2=None,
     orphan_retries=None,

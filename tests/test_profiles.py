@@ -455,3 +455,23 @@ def test_a_new_syn_ends_time_wait_only_for_a_listener_on_linux(
     assert a.state is (State.CLOSED if handed_on else State.TIME_WAIT)
     if not handed_on:
         assert [o.segment.flags for o in out if isinstance(o, Send)] == [("ACK",)]
+
+
+@pytest.mark.parametrize(
+    ("kernel", "soon"), [("linux", 0.008), ("freebsd", None), ("rfc9293", None)]
+)
+def test_an_unacceptable_ack_in_syn_sent_brings_the_syn_again_soon_on_linux(
+    kernel: str, soon: float | None
+) -> None:
+    """Linux (tcp_rcv_synsent_state_process) takes a bad ACK as a sign that its SYN was
+    dropped as old, and resets the timer to TCP_TIMEOUT_MIN, once; the RST goes out either way."""
+    from tcpbook.endpoint import Segment, Send
+
+    a = Endpoint(1000, config_for(profiles.get(kernel)))
+    a.connect()
+    a.drain()
+    a.receive(Segment(("ACK",), 0, 5000))  # acknowledges nothing we sent
+    out = a.drain()
+    assert [o.segment.flags for o in out if isinstance(o, Send)] == [("RST",)]
+    assert started(out, "retransmit") == soon
+    assert a.state is State.SYN_SENT
