@@ -12,7 +12,7 @@ from typing import Literal, cast
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import Bbox, BboxBase
 
 #: A candidate position: x, y (data coordinates), horizontal and vertical alignment.
 Spot = tuple[float, float, str, str]
@@ -28,10 +28,25 @@ LINE_COST = 40.0  # per pixel of another segment's line under the label
 
 def clipped_length(p0: tuple[float, float], p1: tuple[float, float], box: Bbox) -> float:
     """Length of the segment ``p0``-``p1`` inside ``box`` (Liang-Barsky clipping)."""
+    return _clipped(p0, p1, (box.x0, box.y0, box.x1, box.y1))
+
+
+#: A box as plain floats (x0, y0, x1, y1): the placer compares many, and reading a
+#: :class:`Bbox`'s corners goes through numpy each time.
+Rect = tuple[float, float, float, float]
+
+
+def _rect(box: BboxBase) -> Rect:
+    (x0, y0), (x1, y1) = box.get_points().tolist()
+    return (x0, y0, x1, y1)
+
+
+def _clipped(p0: tuple[float, float], p1: tuple[float, float], box: Rect) -> float:
     (x0, y0), (x1, y1) = p0, p1
+    bx0, by0, bx1, by1 = box
     dx, dy = x1 - x0, y1 - y0
     lo, hi = 0.0, 1.0
-    for p, q in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
+    for p, q in ((-dx, x0 - bx0), (dx, bx1 - x0), (-dy, y0 - by0), (dy, by1 - y0)):
         if p == 0:
             if q < 0:
                 return 0.0
@@ -59,7 +74,7 @@ class Placer:
     def __init__(self, fig: Figure, area: Bbox | None = None) -> None:
         self.renderer = renderer_of(fig)
         self.area = area if area is not None else fig.bbox
-        self.boxes: list[Bbox] = []
+        self.boxes: list[Rect] = []
         self.lines: list[tuple[tuple[float, float], tuple[float, float], object]] = []
         self.owner: object = None  # the label being placed may sit on its own line
 
@@ -74,23 +89,22 @@ class Placer:
         return bb
 
     def _cost(self, bb: Bbox) -> float:
-        area = self.area
+        ax0, ay0, ax1, ay1 = _rect(self.area)
+        x0, y0, x1, y1 = _rect(bb)
         outside = (
-            max(0.0, area.x0 - bb.x0)
-            + max(0.0, bb.x1 - area.x1)
-            + max(0.0, area.y0 - bb.y0)
-            + max(0.0, bb.y1 - area.y1)
+            max(0.0, ax0 - x0) + max(0.0, x1 - ax1) + max(0.0, ay0 - y0) + max(0.0, y1 - ay1)
         ) * OUTSIDE_COST
-        grown = bb.padded(GAP_PX)
+        grown = (x0 - GAP_PX, y0 - GAP_PX, x1 + GAP_PX, y1 + GAP_PX)
+        gx0, gy0, gx1, gy1 = grown
         overlap = 0.0
-        for other in self.boxes:
-            w = min(grown.x1, other.x1) - max(grown.x0, other.x0)
-            h = min(grown.y1, other.y1) - max(grown.y0, other.y0)
+        for ox0, oy0, ox1, oy1 in self.boxes:
+            w = min(gx1, ox1) - max(gx0, ox0)
+            h = min(gy1, oy1) - max(gy0, oy0)
             if w > 0 and h > 0:
                 overlap += w * h * OVERLAP_COST
         for p0, p1, owner in self.lines:
             if owner is None or owner != self.owner:
-                overlap += LINE_COST * clipped_length(p0, p1, grown)
+                overlap += LINE_COST * _clipped(p0, p1, grown)
         return float(outside + overlap)
 
     def copy(self) -> Placer:
@@ -106,11 +120,11 @@ class Placer:
 
     def obstacle(self, box: Bbox) -> None:
         """A non-text mark (the X of a lost segment) that labels must not cover."""
-        self.boxes.append(box)
+        self.boxes.append(_rect(box))
 
     def fixed(self, text: Text) -> None:
         """A label whose place is not negotiable (headers): others keep clear of it."""
-        self.boxes.append(self.box(text))
+        self.boxes.append(_rect(self.box(text)))
 
     def place(
         self,
@@ -143,7 +157,7 @@ class Placer:
             bb = self.box(text)
             cost = self._cost(bb)
             if cost == 0:
-                self.boxes.append(bb)
+                self.boxes.append(_rect(bb))
                 return True
             if best is None or cost < best[0]:
                 best = (cost, i)
@@ -153,5 +167,5 @@ class Placer:
         text.set_position((x, y))
         text.set_horizontalalignment(cast(_H, ha))
         text.set_verticalalignment(cast(_V, va))
-        self.boxes.append(self.box(text))
+        self.boxes.append(_rect(self.box(text)))
         return False
