@@ -416,3 +416,25 @@ def test_a_trace_without_a_profile_gets_no_note() -> None:
     trace = tcpbook.simulate("close")
     trace.params.pop("profile")  # as a real capture's trace: no profile to name
     assert not [t for t in _texts(ladder(trace)) if t.get_gid() == "profile"]
+
+
+def test_a_redraw_into_a_reused_figure_gives_the_bytes_of_a_fresh_drawing() -> None:
+    """The explorer redraws into one figure and keeps what it can (the Axes, a legend with the
+    same marks); what it sends must be what a new figure would show, whichever run came
+    before (here the legend's marks change: a loss appears and goes)."""
+    from tcpbook.render.live import LiveCanvas, svg_bytes
+
+    runs = [
+        tcpbook.simulate("close", msl=5),
+        tcpbook.simulate("close", msl=7),
+        tcpbook.simulate("close", drop=(11,)),
+        tcpbook.simulate("late-fin"),
+        tcpbook.simulate("close", msl=3),
+    ]
+    reused = Figure()
+    LiveCanvas(reused)
+    for trace in runs:
+        fresh = Figure()
+        LiveCanvas(fresh)
+        again = svg_bytes(ladder(trace, at=trace.end / 2, fig=reused))
+        assert again == svg_bytes(ladder(trace, at=trace.end / 2, fig=fresh))

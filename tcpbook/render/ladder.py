@@ -128,9 +128,7 @@ def ladder(
         old.set_position(rect)
         for artist in [*old.lines, *old.patches, *old.texts, *old.collections]:
             artist.remove()
-        if old.legend_ is not None:
-            old.legend_.remove()
-        ax = old
+        ax = old  # its legend stays if the new run has the same marks (marks.legend)
     else:
         fig = _new_figure((width, height), fig)
         ax = fig.add_axes(rect, label=LADDER_LABEL)

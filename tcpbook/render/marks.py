@@ -140,7 +140,11 @@ END_GID = {"lost": "drop", "no-connection": "noconn", "host-gone": "gone"}
 
 
 def legend(ax: Axes, trace: Trace, bars: Sequence[TimerBar]) -> None:
-    """Only the marks this figure uses, one line under the diagram."""
+    """Only the marks this figure uses, one line under the diagram.
+
+    Drawn into an Axes that already has the legend for the same marks (a widget's redraw),
+    the legend is kept: a matplotlib Legend costs more to build than to draw.
+    """
     items: list[tuple[Line2D, str]] = []
     segs = trace.segments
     if any(s.retransmission for s in segs):
@@ -166,9 +170,15 @@ def legend(ax: Axes, trace: Trace, bars: Sequence[TimerBar]) -> None:
         )
     if any(b.how in ("cancel", "restart") for b in bars):
         items.append((Line2D([], [], color=BLACK, marker="_", ls="", ms=6), "stopped"))
+    old = ax.get_legend()
+    key = tuple(text for _, text in items)
+    if old is not None and getattr(old, "_tcpbook_key", None) == key:
+        return  # a redraw into the same Axes with the same marks: the legend is as it was
+    if old is not None:
+        old.remove()
     if not items:
         return
-    ax.legend(
+    made = ax.legend(
         [h for h, _ in items],
         [t for _, t in items],
         loc="upper center",
@@ -180,3 +190,4 @@ def legend(ax: Axes, trace: Trace, bars: Sequence[TimerBar]) -> None:
         borderaxespad=0.1,
         bbox_to_anchor=(0.5, 0.0),
     )
+    made._tcpbook_key = key  # type: ignore[attr-defined]
