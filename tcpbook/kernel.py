@@ -83,7 +83,7 @@ class Kernel:
         For a client that picks the next event itself (the drive-it-yourself model).
         """
         if t > self.now:
-            self.now = round(t, 9) if self.per_second == 1 else t
+            self.now = round9(t) if self.per_second == 1 else t
 
     # -- the heap -----------------------------------------------------------------------------
 
@@ -103,9 +103,7 @@ class Kernel:
         Seconds are rounded to 9 decimal places here, so every time in a run is rounded alike.
         """
         if self.per_second == 1:
-            m = t * 1e9  # round9(t), inlined: every event passes here
-            n = round(m)
-            t = n / 1e9 if 0.0 < m < 1e14 and -0.4 < m - n < 0.4 else round(t, 9)
+            t = round9(t)
         self._seq = seq = self._seq + 1
         event.time = t
         event.seq = seq
