@@ -30,9 +30,10 @@ def round9(t: float) -> float:
     ``round`` returns. Anything else (0, negatives, near-ties, huge times) takes ``round``.
     """
     m = t * 1e9
-    n = round(m)
-    if 0.0 < m < 1e14 and -0.4 < m - n < 0.4:
-        return n / 1e9
+    if 0.0 < m < 1e14:  # (beyond that ``m`` may even overflow to infinity)
+        n = round(m)
+        if -0.4 < m - n < 0.4:
+            return n / 1e9
     return round(t, 9)
 
 
