@@ -351,6 +351,7 @@ class Endpoint:
         self.timing: tuple[int, float] | None = None  # (end of the timed segment, time sent)
         self.waited = 0.0  # seconds the oldest unacknowledged segment has waited for its ACK
         self.armed = 0.0  # length of the retransmission (or probe) timer now running
+        self.armed_since = 0.0  # when the wait it ends began (a re-timed probe keeps it)
         self.probed = False  # a tail-loss probe was sent in this loss episode
         self.quick = self.config.quick_acks  # data segments still ACKed at once
 
@@ -437,10 +438,15 @@ class Endpoint:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
 
-    def _arm(self) -> None:
+    def _arm(self, *, again: bool = False) -> None:
         """Start the timer that guards the unacknowledged segments: a tail-loss probe first when
         the profile has one (Linux ``tcp_schedule_loss_probe``: PTO = 2 x SRTT, plus
-        ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO."""
+        ``tcp_rto_min`` with one segment in flight, at most the RTO), else the RTO.
+
+        ``again``: new data went out while the probe waited. Linux times the probe again from
+        now (``tcp_write_xmit``), but never later than the RTO would fire, counted from the
+        start of the wait (``tcp_rto_delta_us``).
+        """
         cfg = self.config
         if cfg.tail_loss_probe and not self.probed and self.state in _SYNCHRONIZED:
             if self.srtt is None:
@@ -448,7 +454,15 @@ class Endpoint:
             else:
                 extra = (cfg.rto_min or 0.0) if len(self.unacked) == 1 else 0.002
                 pto = min(2 * self.srtt + extra, self.rto)
-            self.armed = pto
+            now = self._now()
+            if again:
+                waited = now - self.armed_since
+                if self.rto - waited > 0:
+                    pto = min(pto, self.rto - waited)
+                self.armed = waited + pto  # the whole wait, as the give-up count needs it
+            else:
+                self.armed_since = now
+                self.armed = pto
             self._start("tlp", pto)
             return
         delay = self.rto
@@ -471,8 +485,11 @@ class Endpoint:
         self.unacked.append(seg)
         if self.timing is None and self.config.rto_min is not None:
             self.timing = (self.snd_nxt, self._now())  # time this one (Karn: never a resend)
-        if "retransmit" not in self.timers and "tlp" not in self.timers:
+        timers = self.timers
+        if "retransmit" not in timers and "tlp" not in timers:
             self._arm()
+        elif "tlp" in timers:
+            self._arm(again=True)  # the probe is timed again after every new segment (Linux)
 
     def _error(self, error: str) -> None:
         if not self.orphaned:

@@ -475,3 +475,23 @@ def test_an_unacceptable_ack_in_syn_sent_brings_the_syn_again_soon_on_linux(
     assert [o.segment.flags for o in out if isinstance(o, Send)] == [("RST",)]
     assert started(out, "retransmit") == soon
     assert a.state is State.SYN_SENT
+
+
+def test_linux_times_the_loss_probe_again_after_each_new_segment() -> None:
+    """tcp_write_xmit -> tcp_schedule_loss_probe: a FIN sent while the probe waits times it
+    again from now (2 SRTT + 2 ms with two segments out), never past the RTO of the wait."""
+    a, _, now = _pair("linux", rtt=0.01)
+    now[0] += 0.01
+    a.send(1000)
+    assert started(a.drain(), "tlp") == pytest.approx(min(0.02 + 0.2, a.rto))
+    now[0] += 0.01
+    a.close()
+    assert started(a.drain(), "tlp") == pytest.approx(0.02 + 0.002)
+    # and capped by what is left of the RTO when that is sooner
+    late, _, late_now = _pair("linux", rtt=0.01)
+    late_now[0] += 0.01
+    late.send(1000)
+    late.drain()
+    late_now[0] += late.rto - 0.005
+    late.close()
+    assert started(late.drain(), "tlp") == pytest.approx(0.005)
