@@ -521,10 +521,18 @@ def test_tolerance_is_the_larger_of_usecs_and_percent_of_the_time_since_the_last
     assert run_script(loose).verdict == "pass"
     for text, what in (
         ("`true`\n`true`\n", "a second shell command before the first event"),
-        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n", "a shell command without"),
+        (
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n+0 close(3) = 0\n",
+            "a shell command without a time between events",
+        ),
+        ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n`true`\n", "a second shell"),
         ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n--tolerance_usecs=5\n", "an --option"),
     ):
         assert run_script(text).problem.startswith(f"malformed: {what}"), text
+    # parser.y's opt_cleanup_command: one untimed command may end the script (upstream
+    # scripts restore their sysctls so)
+    cleanup = run_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`/tmp/restore.sh`\n")
+    assert cleanup.verdict == "pass", cleanup.summary()
     bad = run_script("--tolerance_percent=150\n")
     assert bad.problem == "malformed: --tolerance_percent needs a number from 0 to 100 at line 1"
 
@@ -602,3 +610,16 @@ def test_cli_profile_runs_the_script_under_that_kernel() -> None:
     assert linux.returncode == 1 and json.loads(linux.stdout)["profile"] == "linux"
     bad = _cli("pkt", path, "--profile", "solaris")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize("gap", ["", " ", "  \t"])
+def test_time_ranges_may_have_blanks_around_their_separator(gap: str) -> None:
+    """packetdrill's lexer skips blanks between tokens: ``+0 ... 0.3`` is ``+0...0.3``."""
+    from tcpbook.packetdrill.parser import _parse_time
+
+    blocking, rest = _parse_time(f"+.002{gap}...{gap}0.004 connect(4, ..., ...) = 0", 1)
+    assert blocking is not None and (blocking.start, blocking.block_end) == (2000, 4000)
+    assert rest.startswith("connect(")
+    window, rest = _parse_time(f"+0{gap}~{gap}+.02 > S 0:0(0) <...>", 1)
+    assert window is not None and (window.start, window.until) == (0, 20000)
+    assert rest.startswith("> S")

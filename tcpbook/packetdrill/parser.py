@@ -267,9 +267,10 @@ def _statements(clean: str) -> list[tuple[int, str]]:
 # -- times -----------------------------------------------------------------------------------
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+#: packetdrill's lexer skips blanks between tokens: ``+0...0.3``, ``+.002 ... 0.004``, ``+0 ~ +.02``
 _TIME = re.compile(
     rf"^(?:(?P<any>\*)|(?P<plus>\+)?(?P<start>{_NUM})"
-    rf"(?:(?P<sep>~|\.\.\.)(?P<plus2>\+)?(?P<end>{_NUM}))?)(?=\s|$)"
+    rf"(?:[ \t]*(?P<sep>~|\.\.\.)[ \t]*(?P<plus2>\+)?(?P<end>{_NUM}))?)(?=\s|$)"
 )
 
 
@@ -620,9 +621,10 @@ def parse(text: str, *, strict: bool = False) -> Script:
 
 def _check_header(statements: list[Statement]) -> None:
     """packetdrill's grammar (parser.y ``script``): ``--options`` first, then at most one
-    untimed shell command, then the timed events, the first at time 0; a later shell command
-    needs a time."""
+    untimed shell command, then the timed events, the first at time 0, then at most one
+    untimed shell command to clean up; any other shell command needs a time."""
     commands = events = 0
+    cleanup: Statement | None = None
     for st in statements:
         if isinstance(st.body, Directive):
             continue
@@ -630,12 +632,16 @@ def _check_header(statements: list[Statement]) -> None:
             if commands or events:
                 raise _malformed("an --option line after the script has begun", st.line)
         elif st.time is None:
-            commands += 1
             if events:
-                raise _malformed(
-                    "a shell command without a time after the first event (write +0 `...`)",
-                    st.line,
-                )
+                if cleanup is not None:
+                    raise _malformed(
+                        "a second shell command without a time after the events (packetdrill "
+                        "takes one, to clean up: give this one a time)",
+                        st.line,
+                    )
+                cleanup = st
+                continue
+            commands += 1
             if commands > 1:
                 raise _malformed(
                     "a second shell command before the first event (packetdrill takes one: "
@@ -643,6 +649,12 @@ def _check_header(statements: list[Statement]) -> None:
                     st.line,
                 )
         else:
+            if cleanup is not None:
+                raise _malformed(
+                    "a shell command without a time between events (only the last line may "
+                    "be one, to clean up: write +0 `...`)",
+                    cleanup.line,
+                )
             events += 1
             if events == 1 and st.time.start != 0:
                 raise _malformed("the first event must be at time 0 (packetdrill's run.c)", st.line)
