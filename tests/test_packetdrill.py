@@ -623,3 +623,19 @@ def test_time_ranges_may_have_blanks_around_their_separator(gap: str) -> None:
     window, rest = _parse_time(f"+0{gap}~{gap}+.02 > S 0:0(0) <...>", 1)
     assert window is not None and (window.start, window.until) == (0, 20000)
     assert rest.startswith("> S")
+
+
+def test_a_segment_with_no_flags_is_written_with_a_dash_and_dropped_in_established() -> None:
+    """parser.y: ``-`` is a segment with no TCP flag at all; without ACK, RFC 9293 3.10.7.4
+    (fifth step) drops it, so its data never reaches the application."""
+    from tcpbook.packetdrill.parser import flags_notation
+
+    assert flags_notation(()) == "-"
+    body = SERVER + (
+        "+.01 < - 1:1001(1000) win 20000\n"
+        "+.01 < . 1:1001(1000) ack 1 win 20000\n"
+        "+0 > . 1:1(0) ack 1001\n"
+        "+0 read(4, ..., 2000) = 1000\n"
+    )
+    result = run_script(body)
+    assert result.verdict == "pass", result.summary()

@@ -156,7 +156,7 @@ class Script:
 def flags_notation(flags: tuple[str, ...] | list[str]) -> str:
     """``("FIN", "ACK")`` -> ``F.``: letters in packetdrill's order, ``.`` for ACK last."""
     letters = {name: letter for letter, name in FLAG_LETTERS.items()}
-    return "".join(letters[f] for f in FLAG_ORDER if f in flags)
+    return "".join(letters[f] for f in FLAG_ORDER if f in flags) or "-"
 
 
 def segment_notation(
@@ -305,8 +305,8 @@ def _parse_time(text: str, line: int) -> tuple[Time | None, str]:
 
 # -- segments --------------------------------------------------------------------------------
 
-_SEGMENT = re.compile(
-    r"^(?P<flags>[A-Za-z.]+)\s+(?P<seq>\d+):(?P<end>\d+)\((?P<len>\d+)\)(?P<rest>.*)$", re.S
+_SEGMENT = re.compile(  # flags "-": none at all (parser.y tcp_flags)
+    r"^(?P<flags>[A-Za-z.]+|-)\s+(?P<seq>\d+):(?P<end>\d+)\((?P<len>\d+)\)(?P<rest>.*)$", re.S
 )
 _PACKET_KINDS_UNSUPPORTED = {
     "udp": "UDP",
@@ -346,7 +346,7 @@ def _parse_packet(inbound: bool, text: str, line: int, strict: bool = False) -> 
         raise _malformed(f"segment {text!r} is not FLAGS SEQ:END(LEN)", line)
     letters = m.group("flags")
     names: list[str] = []
-    for letter in letters:
+    for letter in "" if letters == "-" else letters:
         if letter in UNSUPPORTED_FLAGS:
             raise _unsupported(UNSUPPORTED_FLAGS[letter], line)
         if letter not in FLAG_LETTERS:
