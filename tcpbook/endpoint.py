@@ -31,12 +31,6 @@ INITIAL_RTO = DEFAULT.initial_rto  # RFC 6298 section 2.1: 1 s in every profile
 MAX_RTO = DEFAULT.rto_max  # Linux TCP_RTO_MAX; RFC 6298 section 2.5 allows at least 60 s
 ORPHAN_RETRIES: int = DEFAULT.orphan_retries if DEFAULT.orphan_retries is not None else 8
 WINDOW = 65535  # fixed receive window; flow control is outside the book's scope
-# Linux's estimate of the peer's segment size (icsk_ack.rcv_mss): TCP_MSS_DEFAULT until data
-# arrives (tcp_initialize_rcv_mss), then the largest segment seen, up to our own MSS for an
-# Ethernet path (tcp_measure_rcv_mss). Its delayed ACK goes at once when more than that is
-# unacknowledged (__tcp_ack_snd_check: "more than one full frame received").
-RCV_MSS_DEFAULT = 536
-ADVMSS = 1460
 
 SEQ_MOD = 1 << 32
 
@@ -360,8 +354,6 @@ class Endpoint:
         self.armed_since = 0.0  # when the wait it ends began (a re-timed probe keeps it)
         self.probed = False  # a tail-loss probe was sent in this loss episode
         self.quick = self.config.quick_acks  # data segments still ACKed at once
-        self.rcv_wup = 0  # RCV.NXT when we last sent an ACK
-        self.rcv_mss = RCV_MSS_DEFAULT  # the largest segment the peer has sent (Linux's guess)
 
     # -- outputs -----------------------------------------------------------------------------
 
@@ -406,10 +398,8 @@ class Endpoint:
         ack = self.rcv_nxt if "ACK" in flags else None
         seg = Segment(flags, seq % SEQ_MOD, ack, length, False)
         self.out.append(Send(seg))
-        if ack is not None:
-            self.rcv_wup = ack
-            if "delayed_ack" in self.timers:
-                self._cancel("delayed_ack")  # the ACK rides on this segment
+        if ack is not None and "delayed_ack" in self.timers:
+            self._cancel("delayed_ack")  # the ACK rides on this segment
         return seg
 
     def _now(self) -> float:
@@ -957,8 +947,6 @@ class Endpoint:
                 self._move("rcv data after CLOSE")
                 return None
             if st in _RECEIVING:
-                if seg.len > self.rcv_mss:
-                    self.rcv_mss = min(seg.len, ADVMSS)
                 self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
                 self.out.append(Received(new))
                 if not self.config.auto_read:
@@ -987,16 +975,13 @@ class Endpoint:
                     self.config.delay_fin_ack
                     and self.config.delayed_ack is not None
                     and (self.rcv_nxt - self.irs) % SEQ_MOD > 2  # data came before the FIN
-                    and (self.rcv_nxt - self.rcv_wup) % SEQ_MOD <= self.rcv_mss
                 ):
                     # Linux tcp_fin: pingpong mode, so the ACK waits for the application's
                     # reply (often its own FIN) or the delayed-ACK timeout. The delayed-ACK
                     # engine starts with the first data received (tcp_event_data_recv sets
                     # icsk_ack.ato = TCP_ATO_MIN); before any data ato is 0 and
                     # tcp_send_delayed_ack fires at once: a FIN right after the handshake is
-                    # ACKed at once (seen on a 6.18 kernel with packetdrill). A FIN that leaves
-                    # more than a full segment unacknowledged (one that brings a full segment
-                    # of data, say) is ACKed at once too (__tcp_ack_snd_check).
+                    # ACKed at once (seen on a 6.18 kernel with packetdrill).
                     if "delayed_ack" not in self.timers:
                         self._start("delayed_ack", self.config.delayed_ack)
                     return

@@ -495,23 +495,3 @@ def test_linux_times_the_loss_probe_again_after_each_new_segment() -> None:
     late_now[0] += late.rto - 0.005
     late.close()
     assert started(late.drain(), "tlp") == pytest.approx(0.005)
-
-
-@pytest.mark.parametrize(("payload", "at_once"), [(1000, True), (0, False), (300, False)])
-def test_linux_acks_a_fin_at_once_when_a_full_segment_is_unacknowledged(
-    payload: int, at_once: bool
-) -> None:
-    """After data, Linux's FIN waits for the delayed ACK (pingpong), unless more than one full
-    segment (the largest seen) is unacknowledged: __tcp_ack_snd_check."""
-    from tcpbook.endpoint import Segment, Send
-
-    a, b, _ = _pair("linux")
-    a.drain()
-    b.drain()
-    b.receive(Segment(("PSH", "ACK"), a.snd_nxt, b.snd_nxt, 1000))  # ACKed at once (quick)
-    assert [o.segment.flags for o in b.drain() if isinstance(o, Send)] == [("ACK",)]
-    b.receive(Segment(("FIN", "PSH", "ACK"), a.snd_nxt + 1000, b.snd_nxt, payload))
-    out = b.drain()
-    assert b.state is State.CLOSE_WAIT
-    assert bool([o for o in out if isinstance(o, Send)]) == at_once
-    assert (started(out, "delayed_ack") is None) == at_once
