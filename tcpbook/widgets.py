@@ -45,13 +45,28 @@ MSL_PRESETS: tuple[tuple[str, float], ...] = (
 )
 MSL_MIN, MSL_MAX, MSL_STEP = 0.5, 120.0, 0.5
 
-#: FIN_WAIT_2 timeout choices: RFC 9293 has none; Linux's tcp_fin_timeout defaults to 60 s.
+#: FIN_WAIT_2 timeouts to choose from (see :func:`fin_timeout_choices`): Linux's
+#: tcp_fin_timeout is 60 s; RFC 9293 has no such timer.
 FIN_TIMEOUT_CHOICES: tuple[tuple[str, float | None], ...] = (
-    ("off: wait for the peer's FIN (RFC 9293)", None),
     ("60 s (Linux tcp_fin_timeout)", 60.0),
     ("10 s", 10.0),
     ("3 s", 3.0),
 )
+NO_FIN_TIMEOUT = "none: wait for the peer's FIN (RFC 9293)"
+
+
+def fin_timeout_choices(profile: str) -> list[tuple[str, float | None]]:
+    """The dropdown's choices under ``profile``. "No timer" is offered only by a profile that
+    has none (rfc9293): Linux and FreeBSD always end an orphaned FIN_WAIT_2, so their own
+    timeout is listed instead, named for its kernel."""
+    own = PROFILES[profile].fin_timeout
+    if own is None:
+        return [(NO_FIN_TIMEOUT, None), *FIN_TIMEOUT_CHOICES]
+    choices = list(FIN_TIMEOUT_CHOICES)
+    if all(value != own for _, value in choices):
+        choices.insert(0, (f"{fmt_seconds(own)} s ({profile})", own))
+    return choices
+
 
 PLAY_INTERVAL_MS = 800  # one moment per 0.8 s of wall clock: slow enough to read the status
 LADDER_DPI = 100  # 800 px for the 8-inch ladder: sharp when the browser scales it down
@@ -583,7 +598,7 @@ class Explorer(W.VBox):  # type: ignore[misc]
             self.msl_presets.append(button)
 
         self.fin_timeout_dropdown = W.Dropdown(
-            options=list(FIN_TIMEOUT_CHOICES),
+            options=fin_timeout_choices(self.settings.profile),
             description="FIN_WAIT_2 timeout",
             style={"description_width": "initial"},
             layout=wide,
@@ -688,9 +703,10 @@ class Explorer(W.VBox):  # type: ignore[misc]
             self.profile_toggle.value = self.settings.profile
             self.msl_slider.value = min(max(self.msl, MSL_MIN), MSL_MAX)
             fin_timeout = self.settings.fin_timeout
-            choices = list(self.fin_timeout_dropdown.options)
+            choices = fin_timeout_choices(self.settings.profile)
             if fin_timeout is not None and all(value != fin_timeout for _, value in choices):
                 choices.append((f"{fmt_seconds(fin_timeout)} s", fin_timeout))
+            if list(self.fin_timeout_dropdown.options) != choices:
                 self.fin_timeout_dropdown.options = choices
             self.fin_timeout_dropdown.value = fin_timeout
             self.rfc1337_checkbox.value = self.settings.rfc1337
@@ -856,9 +872,11 @@ __all__ = [
     "DEFAULT_CONTROLS",
     "FIN_TIMEOUT_CHOICES",
     "MSL_PRESETS",
+    "NO_FIN_TIMEOUT",
     "Explorer",
     "describe",
     "explore",
+    "fin_timeout_choices",
     "fmt_seconds",
     "moments",
     "segment_name",

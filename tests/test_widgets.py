@@ -23,6 +23,7 @@ import tcpbook
 from tcpbook import TcpbookError, widgets
 from tcpbook.widgets import (
     DEFAULT_CONTROLS,
+    NO_FIN_TIMEOUT,
     STATIC_WIDTH,
     Explorer,
     describe,
@@ -255,6 +256,21 @@ def test_fin_timeout_control_ends_fin_wait_2() -> None:
     ex.set(fin_timeout=7.5)  # a value not in the list is added to it
     assert ex.fin_timeout_dropdown.value == 7.5
     assert ex.trace.time_in("A", "FIN_WAIT_2") == pytest.approx(7.5)
+
+
+def test_the_fin_timeout_choices_are_what_the_profile_can_do() -> None:
+    """ "No timer" is offered only where it is true (rfc9293); Linux and FreeBSD always end an
+    orphaned FIN_WAIT_2, and the list shows their own timeout, selected."""
+    ex = explore("fin-wait-2-hang", controls=("time", "fin_timeout"), profile="linux")
+    labels = [label for label, _ in ex.fin_timeout_dropdown.options]
+    assert NO_FIN_TIMEOUT not in labels and ex.fin_timeout_dropdown.value == 60.0
+    assert ex.trace.time_in("A", "FIN_WAIT_2") == pytest.approx(60.0)
+    ex.set(profile="freebsd")
+    assert ex.fin_timeout_dropdown.options[0] == ("600 s (freebsd)", 600.0)
+    assert ex.fin_timeout_dropdown.value == 600.0
+    ex.set(profile="rfc9293")
+    assert ex.fin_timeout_dropdown.options[0] == (NO_FIN_TIMEOUT, None)
+    assert ex.fin_timeout_dropdown.value is None and ex.trace.final["A"] == "FIN_WAIT_2"
 
 
 def test_rfc1337_and_skip_time_wait_checkboxes() -> None:

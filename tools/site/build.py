@@ -209,6 +209,27 @@ def normal_spec(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _fin_choices(profile: str) -> list[tuple[str, float | None]]:
+    from tcpbook.widgets import fin_timeout_choices
+
+    return fin_timeout_choices(profile)
+
+
+def _fin_own(profile: str) -> float | None:
+    """The FIN_WAIT_2 timeout a run with no explicit one gets under ``profile``."""
+    from tcpbook.profiles import PROFILES
+
+    return PROFILES[profile].fin_timeout
+
+
+def _fin_values() -> list[float | None]:
+    """Every FIN_WAIT_2 choice of any profile, once each, in order."""
+    values: list[float | None] = []
+    for name in payload.profiles()[0]:
+        values += [v for _, v in _fin_choices(name) if v not in values]
+    return values
+
+
 def precompute(spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The runs a page carries: the start, each preset grid point and one change from each.
 
@@ -217,7 +238,7 @@ def precompute(spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
     segments; at the points of the starting profile also every single lose/keep toggle of a
     segment (drop control).
     """
-    from tcpbook.widgets import FIN_TIMEOUT_CHOICES, MSL_PRESETS
+    from tcpbook.widgets import MSL_PRESETS
 
     controls = spec["controls"]
     start = spec["settings"]
@@ -228,7 +249,7 @@ def precompute(spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         + ([v for _, v in MSL_PRESETS if v != start["msl"]] if "msl" in controls else []),
         "fin_timeout": [start["fin_timeout"]]
         + (
-            [v for _, v in FIN_TIMEOUT_CHOICES if v != start["fin_timeout"]]
+            [v for v in _fin_values() if v != start["fin_timeout"]]
             if "fin_timeout" in controls
             else []
         ),
@@ -438,11 +459,13 @@ def build(out: Path) -> dict[str, Any]:
         sys.exit("error: no chapters (NN-name.ipynb) in notebooks/")
     svg = diagram_for_page()
     names, default_profile, real = payload.profiles()
-    from tcpbook.widgets import FIN_TIMEOUT_CHOICES, MSL_PRESETS
+    from tcpbook.widgets import MSL_PRESETS
 
     common = {
         "mslPresets": [[label, v] for label, v in MSL_PRESETS],
-        "finChoices": [[label, v] for label, v in FIN_TIMEOUT_CHOICES],
+        # per profile, as the notebook's dropdown: "no timer" only where there is none
+        "finChoices": {name: [[label, v] for label, v in _fin_choices(name)] for name in names},
+        "finOwn": {name: _fin_own(name) for name in names},
         "profiles": names,
         "defaultProfile": default_profile,
         "profilesReal": real,

@@ -340,8 +340,11 @@
       if (this.has("fin_timeout")) {
         const r = row("FIN_WAIT_2 timeout");
         c.fin = el("select", { "data-role": "fin-timeout" });
-        DATA.finChoices.forEach(([label, v], i) => c.fin.appendChild(el("option", { value: String(i) }, label)));
-        c.fin.addEventListener("change", () => this.change({ fin_timeout: DATA.finChoices[+c.fin.value][1] }));
+        c.finProfile = null; // the profile whose choices the list shows (filled in render)
+        c.fin.addEventListener("change", () => {
+          const choices = DATA.finChoices[this.current.settings.profile];
+          this.change({ fin_timeout: choices[+c.fin.value][1] });
+        });
         r.appendChild(c.fin);
       }
       for (const [name, label] of [["rfc1337", "RFC 1337: ignore a RST in TIME_WAIT"], ["skip_time_wait", "skip TIME_WAIT (unsafe: close at once)"]]) {
@@ -375,7 +378,16 @@
         for (const b of c.msl) b.setAttribute("aria-pressed", String(s.msl != null && num(s.msl) === b.dataset.msl));
         if (document.activeElement !== c.mslInput) c.mslInput.value = s.msl == null ? "" : num(s.msl);
       }
-      if (c.fin) c.fin.value = String(Math.max(0, DATA.finChoices.findIndex(([, v]) => v === s.fin_timeout)));
+      if (c.fin) {
+        // the choices depend on the profile: "no timer" only where there is none (rfc9293)
+        const choices = DATA.finChoices[s.profile];
+        if (c.finProfile !== s.profile) {
+          c.fin.replaceChildren(...choices.map(([label], i) => el("option", { value: String(i) }, label)));
+          c.finProfile = s.profile;
+        }
+        const v = s.fin_timeout == null ? DATA.finOwn[s.profile] : s.fin_timeout;
+        c.fin.value = String(Math.max(0, choices.findIndex(([, x]) => x === v)));
+      }
       for (const name of ["rfc1337", "skip_time_wait"]) if (c[name]) c[name].setAttribute("aria-pressed", String(!!s[name]));
       if (c.drops) {
         const segs = p.trace.segments;
