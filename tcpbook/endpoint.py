@@ -246,6 +246,7 @@ class Config:
     old_segment_acks: bool = DEFAULT.old_segment_acks
     old_fin_answered_in_time_wait: bool = DEFAULT.old_fin_answered_in_time_wait
     drop_synfin: bool = DEFAULT.drop_synfin
+    reset_errors: tuple[tuple[str, str], ...] = DEFAULT.reset_errors
     profile: str = DEFAULT.name
 
 
@@ -284,6 +285,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "old_segment_acks": profile.old_segment_acks,
         "old_fin_answered_in_time_wait": profile.old_fin_answered_in_time_wait,
         "drop_synfin": profile.drop_synfin,
+        "reset_errors": profile.reset_errors,
         "profile": profile.name,
     }
     known = {f.name for f in fields(Config)}
@@ -1059,8 +1061,9 @@ class Endpoint:
             return
         if st is S.TIME_WAIT and self.config.rfc1337:
             return  # RFC 1337: ignore RST in TIME_WAIT
-        if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT):
-            self._error("ECONNRESET")
+        for state, error in self.config.reset_errors:  # what the application sees, per kernel
+            if state == st._value_:
+                self._error(error)
         self._move("rcv RST")
 
 

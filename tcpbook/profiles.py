@@ -100,6 +100,9 @@ class Profile:
     #: Least time between two ACKs that answer unacceptable bare ACKs (RFC 5961 section 7 ACK
     #: throttling; two confused endpoints would otherwise trade ACKs for ever).
     oow_ack_interval: float
+    #: The error an application still holding its socket sees when an acceptable RST ends the
+    #: connection, by state (a state not listed: none).
+    reset_errors: tuple[tuple[str, str], ...]
     #: Drop segments carrying both SYN and FIN (FreeBSD ``net.inet.tcp.drop_synfin``).
     drop_synfin: bool
     #: Closed ports stay silent (FreeBSD ``net.inet.tcp.blackhole``: 0 answers RST).
@@ -159,6 +162,15 @@ LINUX = Profile(
     old_segment_acks=True,
     old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # tcp_invalid_ratelimit = 500 ms (tcp_oow_rate_limited)
+    # tcp_reset: ECONNRESET, but EPIPE in CLOSE_WAIT (the peer had already said goodbye)
+    reset_errors=(
+        ("ESTABLISHED", "ECONNRESET"),
+        ("FIN_WAIT_1", "ECONNRESET"),
+        ("FIN_WAIT_2", "ECONNRESET"),
+        ("CLOSE_WAIT", "EPIPE"),
+        ("CLOSING", "ECONNRESET"),
+        ("LAST_ACK", "ECONNRESET"),
+    ),
     drop_synfin=False,
     blackhole=0,
 )
@@ -213,6 +225,18 @@ FREEBSD = Profile(
     old_fin_answered_in_time_wait=True,  # tcp_twstart: TF_ACKNOW -> tcp_twrespond(tw, TH_ACK)
     # tcp_ack_war_time_window = 1000 ms with tcp_ack_war_cnt = 5 (tcp_output.c): one in 200 ms
     oow_ack_interval=0.2,
+    # tcp_do_segment, RST: so_error = ECONNRESET in every synchronized state but TIME_WAIT
+    reset_errors=tuple(
+        (state, "ECONNRESET")
+        for state in (
+            "ESTABLISHED",
+            "FIN_WAIT_1",
+            "FIN_WAIT_2",
+            "CLOSE_WAIT",
+            "CLOSING",
+            "LAST_ACK",
+        )
+    ),
     drop_synfin=False,  # net.inet.tcp.drop_synfin = 0
     blackhole=0,  # net.inet.tcp.blackhole = 0: closed ports answer RST
 )
@@ -254,6 +278,11 @@ RFC9293 = Profile(
     old_segment_acks=False,  # RFC 9293 3.10.7.4 first step: unacceptable, ACK and drop
     old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # RFC 5961 section 7 asks for a limit and leaves it open
+    # RFC 9293 3.10.7.4 second check: "connection reset" in these four; CLOSING, LAST_ACK and
+    # TIME_WAIT just close
+    reset_errors=tuple(
+        (state, "ECONNRESET") for state in ("ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT")
+    ),
     drop_synfin=False,
     blackhole=0,
 )

@@ -58,11 +58,6 @@ _SYNRECV_SYNACK = (
     "to the listener, FreeBSD '(SYN|ACK) is bogus on a listen socket'); the model sends a "
     "challenge ACK"
 )
-_FREEBSD_RST_ERRNO = (
-    "FreeBSD reports ECONNRESET for a RST in CLOSE_WAIT, CLOSING and LAST_ACK "
-    "(tcp_do_segment); the model has Linux's EPIPE in CLOSE_WAIT and no error after the "
-    "application's shutdown() in CLOSING and LAST_ACK"
-)
 _FREEBSD_TW_SYN = (
     "FreeBSD's tcp_twcheck ends TIME_WAIT for a SYN above RCV.NXT and hands it to a "
     "listener (none here: RST, SEQ 0). The model sends that RST at that time, but the script "
@@ -89,12 +84,6 @@ EXPECTED_MISMATCHES: dict[str, tuple[str, str]] = {
         "FreeBSD's syncache_add resends the SYN,ACK for any SYN on the same addresses; the "
         "model sends a challenge ACK, as Linux does",
     ),
-    "freebsd/close-wait-rst": ("mismatch", _FREEBSD_RST_ERRNO),
-    "freebsd/close-wait-rst-ack": ("mismatch", _FREEBSD_RST_ERRNO),
-    "freebsd/closing-rst": ("mismatch", _FREEBSD_RST_ERRNO),
-    "freebsd/closing-rst-ack": ("mismatch", _FREEBSD_RST_ERRNO),
-    "freebsd/last-ack-rst": ("mismatch", _FREEBSD_RST_ERRNO),
-    "freebsd/last-ack-rst-ack": ("mismatch", _FREEBSD_RST_ERRNO),
     "freebsd/time-wait-syn-new": ("mismatch", _FREEBSD_TW_SYN),
     "freebsd/time-wait-syn-oow": ("mismatch", _FREEBSD_TW_SYN),
 }

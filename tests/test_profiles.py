@@ -495,3 +495,34 @@ def test_linux_times_the_loss_probe_again_after_each_new_segment() -> None:
     late_now[0] += late.rto - 0.005
     late.close()
     assert started(late.drain(), "tlp") == pytest.approx(0.005)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "close_wait", "last_ack"),
+    [
+        ("linux", "EPIPE", "ECONNRESET"),  # tcp_reset
+        ("freebsd", "ECONNRESET", "ECONNRESET"),  # tcp_do_segment: so_error = ECONNRESET
+        ("rfc9293", "ECONNRESET", None),  # 3.10.7.4: LAST-ACK just closes
+    ],
+)
+def test_the_error_a_reset_leaves_depends_on_the_kernel(
+    kernel: str, close_wait: str, last_ack: str | None
+) -> None:
+    from tcpbook.endpoint import AppError, Segment
+
+    def reset(b: Endpoint) -> list[str]:
+        b.drain()
+        b.receive(Segment(("RST",), b.rcv_nxt, None))
+        assert b.state is State.CLOSED
+        return [o.error for o in b.drain() if isinstance(o, AppError)]
+
+    for state, error in ((State.CLOSE_WAIT, close_wait), (State.LAST_ACK, last_ack)):
+        a, b, _ = _pair(kernel)
+        a.shutdown()  # A's FIN: B enters CLOSE_WAIT
+        for o in a.drain():
+            if hasattr(o, "segment"):
+                b.receive(o.segment)
+        if state is State.LAST_ACK:
+            b.shutdown()  # B's FIN too, but B's application keeps its socket (not close())
+        assert b.state is state
+        assert reset(b) == ([error] if error else []), state

@@ -227,13 +227,11 @@ class _Exporter:
             if e.endpoint != side:
                 continue
             f = fd_at(e.t)
-            if e.error == "ECONNRESET" and tr.state_at(side, e.t - 1e-9) == "CLOSE_WAIT":
-                # Linux tcp_reset: a RST in CLOSE_WAIT leaves EPIPE, and read() still returns
-                # the end-of-file the FIN brought (tcp_recvmsg looks at SOCK_DONE first)
-                text = f"write({f}, ..., 100) = -1 EPIPE ({_ERRNO_TEXT['EPIPE']})"
-            elif e.error == "ECONNRESET":
+            if e.error == "ECONNRESET":
                 text = f"read({f}, ..., 1000) = -1 ECONNRESET ({_ERRNO_TEXT['ECONNRESET']})"
             elif e.error == "EPIPE":
+                # (Linux's RST in CLOSE_WAIT: read() still returns the end-of-file the FIN
+                # brought, since tcp_recvmsg looks at SOCK_DONE first; write() fails)
                 text = f"write({f}, ..., 100) = -1 EPIPE ({_ERRNO_TEXT['EPIPE']})"
             else:
                 text = f"getsockopt({f}, SOL_SOCKET, SO_ERROR, [{e.error}], [4]) = 0"

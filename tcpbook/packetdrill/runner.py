@@ -131,7 +131,6 @@ class ScriptHost(Host):
         self.runner = runner
         self.release_closed = False
         self.notify_received = True
-        self.reset_in_close_wait = False
 
     def has_listener(self) -> bool:
         """The script called listen(): its listening socket would take a new SYN."""
@@ -143,16 +142,6 @@ class ScriptHost(Host):
         rec.fate, rec.arrived = "delivered", t
         if src == "A" or (self.tcb is not None and self.tcb.state is not S.CLOSED):
             rec.delivered_to = 1
-
-    def drain(self) -> bool:
-        tcb = self.tcb
-        assert tcb is not None
-        # Linux (tcp_reset): a RST in CLOSE_WAIT leaves EPIPE as the socket error, not ECONNRESET.
-        self.reset_in_close_wait = any(
-            isinstance(i, Change) and i.src is S.CLOSE_WAIT and i.cause == "rcv RST"
-            for i in tcb.out
-        )
-        return super().drain()
 
     def send(self, segment: Segment) -> None:
         runner = self.runner
@@ -170,8 +159,6 @@ class ScriptHost(Host):
             self.runner.established_once = True
 
     def app_error(self, error: str) -> str:
-        if error == "ECONNRESET" and self.reset_in_close_wait:
-            error = "EPIPE"
         self.runner.sk_err = error
         return error
 
@@ -759,6 +746,7 @@ def fixed_timer_config() -> Config:
         fin_timeout=LINUX_FIN_TIMEOUT,
         time_wait_restart_on_any=True,
         time_wait_accepts_syn=True,
+        reset_errors=LINUX.reset_errors,  # a RST in CLOSE_WAIT leaves EPIPE (tcp_reset)
     )
 
 
