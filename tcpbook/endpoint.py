@@ -247,6 +247,7 @@ class Config:
     old_fin_answered_in_time_wait: bool = DEFAULT.old_fin_answered_in_time_wait
     drop_synfin: bool = DEFAULT.drop_synfin
     reset_errors: tuple[tuple[str, str], ...] = DEFAULT.reset_errors
+    orphan_fin_gap_resets: bool = DEFAULT.orphan_fin_gap_resets
     profile: str = DEFAULT.name
 
 
@@ -286,6 +287,7 @@ def config_for(profile: Profile, **overrides: Any) -> Config:
         "old_fin_answered_in_time_wait": profile.old_fin_answered_in_time_wait,
         "drop_synfin": profile.drop_synfin,
         "reset_errors": profile.reset_errors,
+        "orphan_fin_gap_resets": profile.orphan_fin_gap_resets,
         "profile": profile.name,
     }
     known = {f.name for f in fields(Config)}
@@ -344,6 +346,8 @@ class Endpoint:
         self.pending = 0  # bytes the application wrote before the connection opened
         self.fin_pending = False  # close()/shutdown() called before the SYN was acknowledged
         self.unacked: list[Segment] = []  # retransmission queue, oldest first
+        self.held: list[Segment] = []  # arrived beyond a gap, taken when it fills (SHLD-31)
+        self.fin_reached = False  # a held FIN became next in sequence (set by _take_held)
         self.retries = 0
         self.rto = self.config.rto
         self.timers: set[str] = set()
@@ -784,6 +788,14 @@ class Endpoint:
         need_ack = self._seventh_text(seg)
         if need_ack is None:
             return
+        if need_ack and self.held and self._take_held():
+            # The gap is filled: what was held beyond it counts now, and the ACK goes at once
+            # (RFC 5681 4.2; Linux tcp_data_queue -> tcp_ofo_queue, ICSK_ACK_NOW).
+            if self.fin_reached:
+                self._eighth_fin(Segment(("FIN",), self.rcv_nxt, None), True, at_once=True)
+            else:
+                self._eighth_fin(seg, True, at_once=True)
+            return
         self._eighth_fin(seg, need_ack)
 
     def _syn_received_resyn(self, seg: Segment) -> bool:
@@ -930,10 +942,14 @@ class Endpoint:
         need_ack = False
         if seg.len:
             if seg.seq != self.rcv_nxt:
-                # Out of order or partly old: keep only what starts at RCV.NXT. tcpbook keeps no
-                # reassembly queue; the sender's retransmission fills the gap.
+                # Partly old: keep what is new. Beyond a gap: hold it until the gap fills
+                # (RFC 9293 3.10.7.4, SHLD-31; Linux's out-of-order queue) and send a
+                # duplicate ACK of what is still missing.
                 overlap = (self.rcv_nxt - seg.seq) % SEQ_MOD
-                if overlap >= seg.len or seq_lt(self.rcv_nxt, seg.seq):
+                if seq_lt(self.rcv_nxt, seg.seq):
+                    self._hold(seg)
+                    return None
+                if overlap >= seg.len:
                     self._send_ack()
                     return None
                 new = seg.len - overlap
@@ -956,14 +972,18 @@ class Endpoint:
                 need_ack = True
         return need_ack
 
-    def _eighth_fin(self, seg: Segment, need_ack: bool) -> None:
-        """Eighth: FIN. Only a FIN that comes in order is processed; a gap waits for data."""
+    def _eighth_fin(self, seg: Segment, need_ack: bool, *, at_once: bool = False) -> None:
+        """Eighth: FIN. Only a FIN that comes in order is processed; one beyond a gap is held
+        until the data before it arrives. ``at_once``: a filled gap, ACK without delay."""
         st = self.state
         fin_in_order = "FIN" in seg.flags
         gap = False
         if fin_in_order and (seg.seq + seg.len) % SEQ_MOD != self.rcv_nxt:
-            fin_in_order = False  # a gap before the FIN: wait for the retransmission
+            fin_in_order = False  # a gap before the FIN
             need_ack = gap = True
+            if not seg.len and seq_lt(self.rcv_nxt, seg.seq):
+                self._hold(seg)
+                return
         if fin_in_order and st in _RECEIVING:
             self.rcv_nxt = (self.rcv_nxt + 1) % SEQ_MOD
             if st is S.ESTABLISHED:
@@ -974,7 +994,8 @@ class Endpoint:
                     self.close()
                     return
                 if (
-                    self.config.delay_fin_ack
+                    not at_once
+                    and self.config.delay_fin_ack
                     and self.config.delayed_ack is not None
                     and (self.rcv_nxt - self.irs) % SEQ_MOD > 2  # data came before the FIN
                 ):
@@ -995,10 +1016,58 @@ class Endpoint:
             return
         if st is S.FIN_WAIT_1 and self._fin_acked():
             self._move("rcv ACK of FIN")
-        if need_ack and gap:
+        if need_ack and (gap or at_once):
             self._send_ack()
         elif need_ack:
             self._ack_received_data()
+
+    def _hold(self, seg: Segment) -> None:
+        """Keep a segment that arrived beyond a gap and ACK what is still missing (a duplicate
+        ACK). An application that has closed its socket takes no more data: data beyond
+        RCV.NXT is answered with RST (RFC 1122 4.2.2.13), and under Linux a FIN beyond a gap
+        too (tcp_rcv_state_process: ``orphan_fin_gap_resets``)."""
+        if (
+            self.state in (S.FIN_WAIT_1, S.FIN_WAIT_2)
+            and self.orphaned
+            and (seg.len or self.config.orphan_fin_gap_resets)
+        ):
+            reply = reset_for(seg)
+            if reply is not None:
+                self.out.append(Send(reply))
+            self._error("ECONNRESET")
+            self._move("rcv data after CLOSE")
+            return
+        if self.state in _RECEIVING and all(
+            (h.seq, h.len, h.flags) != (seg.seq, seg.len, seg.flags) for h in self.held
+        ):
+            self.held.append(seg)
+        self._send_ack()
+
+    def _take_held(self) -> bool:
+        """Take the held segments the data now reaches; True if any was. Sets
+        :attr:`fin_reached` when a held FIN is now next in sequence."""
+        self.fin_reached = False
+        taken = False
+        progress = True
+        while progress and self.held:
+            progress = False
+            for h in list(self.held):
+                if seq_lt(self.rcv_nxt, h.seq):
+                    continue  # still beyond a gap
+                self.held.remove(h)
+                end = (h.seq + h.len) % SEQ_MOD
+                if seq_lt(self.rcv_nxt, end):
+                    new = (end - self.rcv_nxt) % SEQ_MOD
+                    self.rcv_nxt = end
+                    self.out.append(Received(new))
+                    if not self.config.auto_read:
+                        self.unread += new
+                    taken = progress = True
+                if "FIN" in h.flags and end == self.rcv_nxt:
+                    self.fin_reached = taken = True
+                    self.held.clear()  # nothing follows a FIN
+                    return True
+        return taken
 
     def _fin_acked(self) -> bool:
         return self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una)

@@ -100,6 +100,8 @@ class Profile:
     #: Least time between two ACKs that answer unacceptable bare ACKs (RFC 5961 section 7 ACK
     #: throttling; two confused endpoints would otherwise trade ACKs for ever).
     oow_ack_interval: float
+    #: After close(), a FIN beyond a gap (no data in it) is answered with RST like data would be.
+    orphan_fin_gap_resets: bool
     #: The error an application still holding its socket sees when an acceptable RST ends the
     #: connection, by state (a state not listed: none).
     reset_errors: tuple[tuple[str, str], ...]
@@ -162,6 +164,8 @@ LINUX = Profile(
     old_segment_acks=True,
     old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # tcp_invalid_ratelimit = 500 ms (tcp_oow_rate_limited)
+    # tcp_rcv_state_process step 7: with RCV_SHUTDOWN, end_seq - fin beyond RCV.NXT: tcp_reset
+    orphan_fin_gap_resets=True,
     # tcp_reset: ECONNRESET, but EPIPE in CLOSE_WAIT (the peer had already said goodbye)
     reset_errors=(
         ("ESTABLISHED", "ECONNRESET"),
@@ -225,6 +229,8 @@ FREEBSD = Profile(
     old_fin_answered_in_time_wait=True,  # tcp_twstart: TF_ACKNOW -> tcp_twrespond(tw, TH_ACK)
     # tcp_ack_war_time_window = 1000 ms with tcp_ack_war_cnt = 5 (tcp_output.c): one in 200 ms
     oow_ack_interval=0.2,
+    # tcp_do_segment: only new data (tlen > 0) after the process is gone draws a RST
+    orphan_fin_gap_resets=False,
     # tcp_do_segment, RST: so_error = ECONNRESET in every synchronized state but TIME_WAIT
     reset_errors=tuple(
         (state, "ECONNRESET")
@@ -278,6 +284,7 @@ RFC9293 = Profile(
     old_segment_acks=False,  # RFC 9293 3.10.7.4 first step: unacceptable, ACK and drop
     old_fin_answered_in_time_wait=False,
     oow_ack_interval=0.5,  # RFC 5961 section 7 asks for a limit and leaves it open
+    orphan_fin_gap_resets=False,  # RFC 1122 4.2.2.13 asks for a RST on data only
     # RFC 9293 3.10.7.4 second check: "connection reset" in these four; CLOSING, LAST_ACK and
     # TIME_WAIT just close
     reset_errors=tuple(

@@ -526,3 +526,43 @@ def test_the_error_a_reset_leaves_depends_on_the_kernel(
             b.shutdown()  # B's FIN too, but B's application keeps its socket (not close())
         assert b.state is state
         assert reset(b) == ([error] if error else []), state
+
+
+@pytest.mark.parametrize("kernel", ["linux", "freebsd", "rfc9293"])
+def test_a_fin_beyond_a_gap_is_held_until_the_data_comes(kernel: str) -> None:
+    """RFC 9293 3.10.7.4 (SHLD-31) and every kernel's out-of-order queue: the FIN waits for
+    the missing data, then both count at once, with one ACK right away (RFC 5681 4.2)."""
+    from tcpbook.endpoint import Segment, Send
+
+    a, b, _ = _pair(kernel)
+    a.drain()
+    b.drain()
+    start = b.rcv_nxt
+    b.receive(Segment(("FIN", "ACK"), start + 100, b.snd_nxt))  # the 100 bytes before it lost
+    assert [o.segment.ack for o in b.drain() if isinstance(o, Send)] == [start]  # duplicate ACK
+    assert b.state is State.ESTABLISHED
+    b.receive(Segment(("PSH", "ACK"), start, b.snd_nxt, 100))
+    assert b.state is State.CLOSE_WAIT
+    assert [o.segment.ack for o in b.drain() if isinstance(o, Send)] == [start + 101]
+
+
+@pytest.mark.parametrize(
+    ("kernel", "resets"), [("linux", True), ("freebsd", False), ("rfc9293", False)]
+)
+def test_after_close_a_fin_beyond_a_gap_draws_a_reset_only_from_linux(
+    kernel: str, resets: bool
+) -> None:
+    from tcpbook.endpoint import Segment, Send
+
+    a, b, _ = _pair(kernel)
+    a.close()
+    b.receive(next(o.segment for o in a.drain() if isinstance(o, Send)))
+    for o in b.drain():
+        if isinstance(o, Send):
+            a.receive(o.segment)
+    assert a.state is State.FIN_WAIT_2
+    a.drain()
+    a.receive(Segment(("FIN", "ACK"), a.rcv_nxt + 100, a.snd_nxt))
+    flags = [o.segment.flags for o in a.drain() if isinstance(o, Send)]
+    assert flags == ([("RST",)] if resets else [("ACK",)])
+    assert a.state is (State.CLOSED if resets else State.FIN_WAIT_2)
