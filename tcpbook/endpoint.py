@@ -251,48 +251,23 @@ class Config:
     profile: str = DEFAULT.name
 
 
+#: Config fields whose profile field has another name; the rest share their names.
+_PROFILE_NAME = {"rto": "initial_rto", "max_rto": "rto_max", "profile": "name"}
+_CONFIG_NAMES = tuple(f.name for f in fields(Config))
+_PROFILE_NAMES = frozenset(f.name for f in fields(Profile))
+
+
 def config_for(profile: Profile, **overrides: Any) -> Config:
     """The endpoint configuration a kernel profile gives; ``overrides`` (explicit options,
     e.g. ``msl=5``) win over the profile's values. ``None`` overrides are ignored."""
+    # every Config field a profile has, by the same name but for these three
     values: dict[str, Any] = {
-        "rto": profile.initial_rto,
-        "max_rto": profile.rto_max,
-        "syn_retries": profile.syn_retries,
-        "synack_retries": profile.synack_retries,
-        "retries2": profile.retries2,
-        "orphan_retries": profile.orphan_retries,
-        "msl": profile.msl,
-        "fin_timeout": profile.fin_timeout,
-        "rfc1337": profile.rfc1337,
-        "rto_min": profile.rto_min,
-        "rttvar_floor": profile.rttvar_floor,
-        "rto_slop": profile.rto_slop,
-        "syn_linear": profile.syn_linear,
-        "synack_linear": profile.synack_linear,
-        "syn_timeout": profile.syn_timeout,
-        "syn_bad_ack_retry": profile.syn_bad_ack_retry,
-        "linux_give_up": profile.linux_give_up,
-        "r2": profile.r2,
-        "rst_on_give_up": profile.rst_on_give_up,
-        "delayed_ack": profile.delayed_ack,
-        "quick_acks": profile.quick_acks,
-        "delay_fin_ack": profile.delay_fin_ack,
-        "tail_loss_probe": profile.tail_loss_probe,
-        "oow_ack_interval": profile.oow_ack_interval,
-        "time_wait_accepts_syn": profile.time_wait_accepts_syn,
-        "time_wait_syn_needs_listener": profile.time_wait_syn_needs_listener,
-        "time_wait_restart_on_any": profile.time_wait_restart_on_any,
-        "time_wait_rst_challenge": profile.time_wait_rst_challenge,
-        "old_segment_acks": profile.old_segment_acks,
-        "old_fin_answered_in_time_wait": profile.old_fin_answered_in_time_wait,
-        "drop_synfin": profile.drop_synfin,
-        "reset_errors": profile.reset_errors,
-        "orphan_fin_gap_resets": profile.orphan_fin_gap_resets,
-        "profile": profile.name,
+        name: getattr(profile, _PROFILE_NAME.get(name, name))
+        for name in _CONFIG_NAMES
+        if _PROFILE_NAME.get(name, name) in _PROFILE_NAMES
     }
-    known = {f.name for f in fields(Config)}
     for key, value in overrides.items():
-        if key not in known:
+        if key not in _CONFIG_NAMES:
             raise TypeError(f"config_for: unknown option {key!r}")
         if value is not None:
             values[key] = value
@@ -347,7 +322,6 @@ class Endpoint:
         self.fin_pending = False  # close()/shutdown() called before the SYN was acknowledged
         self.unacked: list[Segment] = []  # retransmission queue, oldest first
         self.held: list[Segment] = []  # arrived beyond a gap, taken when it fills (SHLD-31)
-        self.fin_reached = False  # a held FIN became next in sequence (set by _take_held)
         self.retries = 0
         self.rto = self.config.rto
         self.timers: set[str] = set()
@@ -788,14 +762,15 @@ class Endpoint:
         need_ack = self._seventh_text(seg)
         if need_ack is None:
             return
-        if need_ack and self.held and self._take_held():
-            # The gap is filled: what was held beyond it counts now, and the ACK goes at once
-            # (RFC 5681 4.2; Linux tcp_data_queue -> tcp_ofo_queue, ICSK_ACK_NOW).
-            if self.fin_reached:
-                self._eighth_fin(Segment(("FIN",), self.rcv_nxt, None), True, at_once=True)
-            else:
+        if need_ack and self.held:
+            taken, fin = self._take_held()
+            if taken:
+                # The gap is filled: what was held beyond it counts now, and the ACK goes at
+                # once (RFC 5681 4.2; Linux tcp_data_queue -> tcp_ofo_queue, ICSK_ACK_NOW).
+                if fin:
+                    seg = Segment(("FIN",), self.rcv_nxt, None)
                 self._eighth_fin(seg, True, at_once=True)
-            return
+                return
         self._eighth_fin(seg, need_ack)
 
     def _syn_received_resyn(self, seg: Segment) -> bool:
@@ -956,21 +931,28 @@ class Endpoint:
             else:
                 new = seg.len
             if st in (S.FIN_WAIT_1, S.FIN_WAIT_2) and self.orphaned:
-                # Linux: data for a socket its application has closed is answered with the
-                # RST of a segment nobody wants (RFC 9293 3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST>).
-                reply = reset_for(seg)
-                if reply is not None:
-                    self.out.append(Send(reply))
-                self._error("ECONNRESET")
-                self._move("rcv data after CLOSE")
+                self._reset_after_close(seg)
                 return None
             if st in _RECEIVING:
-                self.rcv_nxt = (self.rcv_nxt + new) % SEQ_MOD
-                self.out.append(Received(new))
-                if not self.config.auto_read:
-                    self.unread += new
+                self._deliver(new)
                 need_ack = True
         return need_ack
+
+    def _deliver(self, length: int) -> None:
+        """``length`` new bytes reach the application: RCV.NXT moves past them."""
+        self.rcv_nxt = (self.rcv_nxt + length) % SEQ_MOD
+        self.out.append(Received(length))
+        if not self.config.auto_read:
+            self.unread += length
+
+    def _reset_after_close(self, seg: Segment) -> None:
+        """Linux: data for a socket its application has closed is answered with the RST of a
+        segment nobody wants (RFC 9293 3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST>)."""
+        reply = reset_for(seg)
+        if reply is not None:
+            self.out.append(Send(reply))
+        self._error("ECONNRESET")
+        self._move("rcv data after CLOSE")
 
     def _eighth_fin(self, seg: Segment, need_ack: bool, *, at_once: bool = False) -> None:
         """Eighth: FIN. Only a FIN that comes in order is processed; one beyond a gap is held
@@ -1031,11 +1013,7 @@ class Endpoint:
             and self.orphaned
             and (seg.len or self.config.orphan_fin_gap_resets)
         ):
-            reply = reset_for(seg)
-            if reply is not None:
-                self.out.append(Send(reply))
-            self._error("ECONNRESET")
-            self._move("rcv data after CLOSE")
+            self._reset_after_close(seg)
             return
         if self.state in _RECEIVING and all(
             (h.seq, h.len, h.flags) != (seg.seq, seg.len, seg.flags) for h in self.held
@@ -1043,10 +1021,9 @@ class Endpoint:
             self.held.append(seg)
         self._send_ack()
 
-    def _take_held(self) -> bool:
-        """Take the held segments the data now reaches; True if any was. Sets
-        :attr:`fin_reached` when a held FIN is now next in sequence."""
-        self.fin_reached = False
+    def _take_held(self) -> tuple[bool, bool]:
+        """Take the held segments the data now reaches: (whether any was, whether a held FIN
+        is now next in sequence)."""
         taken = False
         progress = True
         while progress and self.held:
@@ -1057,17 +1034,12 @@ class Endpoint:
                 self.held.remove(h)
                 end = (h.seq + h.len) % SEQ_MOD
                 if seq_lt(self.rcv_nxt, end):
-                    new = (end - self.rcv_nxt) % SEQ_MOD
-                    self.rcv_nxt = end
-                    self.out.append(Received(new))
-                    if not self.config.auto_read:
-                        self.unread += new
+                    self._deliver((end - self.rcv_nxt) % SEQ_MOD)
                     taken = progress = True
                 if "FIN" in h.flags and end == self.rcv_nxt:
-                    self.fin_reached = taken = True
                     self.held.clear()  # nothing follows a FIN
-                    return True
-        return taken
+                    return True, True
+        return taken, False
 
     def _fin_acked(self) -> bool:
         return self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una)
