@@ -91,6 +91,10 @@ def bench_import(runs: int) -> Row:
     )
 
 
+def _each(seconds: float, repeat: int) -> str:
+    return f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs"
+
+
 def bench_simulate(repeat: int) -> Row:
     """Judged on the build this process runs (the compiled core once ``make setup`` built it)."""
     import tcpbook
@@ -98,7 +102,7 @@ def bench_simulate(repeat: int) -> Row:
 
     seconds = _median_time(lambda: tcpbook.simulate("close"), repeat=repeat, number=200)
     rate = 1.0 / seconds
-    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs; {native.STATUS}"
+    note = f"{_each(seconds, repeat)}; {native.STATUS}"
     return _against(
         "simulate('close') (lifecycles/s)", rate, "1/s", SIMULATE_TARGET, note, below=False
     )
@@ -109,16 +113,13 @@ def bench_simulate_pure(repeat: int) -> Row:
     in a fresh interpreter with ``TCPBOOK_PURE=1``."""
     from tcpbook import native
 
-    code = (
-        "import tcpbook, tcpbook.bench as b\n"
-        f"print(b._median_time(lambda: tcpbook.simulate('close'), repeat={repeat}, number=200))"
-    )
+    code = f"import tcpbook.bench as b\nprint(1 / b.bench_simulate({repeat}).value)"
     env = {**os.environ, native.ENV_PURE: "1"}
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     seconds = float(done.stdout)
-    note = f"{seconds * 1e6:.1f} µs each, median of {repeat} × 200 runs; TCPBOOK_PURE=1"
+    note = f"{_each(seconds, repeat)}; {native.ENV_PURE}=1"
     return Row(
         "simulate('close'), pure Python (lifecycles/s)", 1.0 / seconds, "1/s", "", "INFO", note
     )

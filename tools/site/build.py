@@ -209,12 +209,6 @@ def normal_spec(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fin_choices(profile: str) -> list[tuple[str, float | None]]:
-    from tcpbook.widgets import fin_timeout_choices
-
-    return fin_timeout_choices(profile)
-
-
 def _fin_own(profile: str) -> float | None:
     """The FIN_WAIT_2 timeout a run with no explicit one gets under ``profile``."""
     from tcpbook.profiles import PROFILES
@@ -224,9 +218,11 @@ def _fin_own(profile: str) -> float | None:
 
 def _fin_values() -> list[float | None]:
     """Every FIN_WAIT_2 choice of any profile, once each, in order."""
+    from tcpbook.widgets import fin_timeout_choices
+
     values: list[float | None] = []
     for name in payload.profiles()[0]:
-        values += [v for _, v in _fin_choices(name) if v not in values]
+        values += [v for _, v in fin_timeout_choices(name) if v not in values]
     return values
 
 
@@ -459,12 +455,12 @@ def build(out: Path) -> dict[str, Any]:
         sys.exit("error: no chapters (NN-name.ipynb) in notebooks/")
     svg = diagram_for_page()
     names, default_profile, real = payload.profiles()
-    from tcpbook.widgets import MSL_PRESETS
+    from tcpbook.widgets import MSL_PRESETS, fin_timeout_choices
 
     common = {
         "mslPresets": [[label, v] for label, v in MSL_PRESETS],
         # per profile, as the notebook's dropdown: "no timer" only where there is none
-        "finChoices": {name: [[label, v] for label, v in _fin_choices(name)] for name in names},
+        "finChoices": {name: [list(c) for c in fin_timeout_choices(name)] for name in names},
         "finOwn": {name: _fin_own(name) for name in names},
         "profiles": names,
         "defaultProfile": default_profile,
