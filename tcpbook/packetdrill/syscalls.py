@@ -183,28 +183,30 @@ class Syscalls:
     def _pending_expired(self) -> None:
         p = self.pending
         assert p is not None and p.end is not None
-        call = p.stmt.body
-        assert isinstance(call, Syscall)
-        self.pending = None
-        self._fail(
-            p.stmt,
-            f"{call.expected_text()} returning at {_seconds(p.end)}",
-            f"{call.call_text()} still blocked at {_seconds(p.end + p.tolerance)}",
+        self._fail_pending(
+            f" returning at {_seconds(p.end)}",
+            f"at {_seconds(p.end + p.tolerance)}",
             "the call did not return in time",
         )
 
     def _finish_pending(self) -> None:
+        if self.pending is not None:
+            self._fail_pending(
+                "", f"when the script ended at {_seconds(self.now)}", "the call never returned"
+            )
+
+    def _fail_pending(self, returning: str, when: str, reason: str) -> None:
+        """The blocked call fails its line: it was still blocked ``when``."""
         p = self.pending
-        if p is None:
-            return
+        assert p is not None
         call = p.stmt.body
         assert isinstance(call, Syscall)
         self.pending = None
         self._fail(
             p.stmt,
-            call.expected_text(),
-            f"{call.call_text()} still blocked when the script ended at {_seconds(self.now)}",
-            "the call never returned",
+            call.expected_text() + returning,
+            f"{call.call_text()} still blocked {when}",
+            reason,
         )
 
     def _check_pending(self) -> None:
